@@ -1,0 +1,29 @@
+# docker-auth: the two commands a contributor needs are `make demo` and `make test`.
+GO ?= go
+
+.PHONY: test demo bench image-test lint build
+
+## test: run every test (unit, fake API, end-to-end through the built binary) with the race detector.
+test:
+	$(GO) test -race -count=1 ./...
+
+## demo: run the action end to end against the in-repo fake Reoclo API on 127.0.0.1.
+demo:
+	$(GO) run ./internal/cmd/demo
+
+## bench: build the binary and time the main step against the fake API (not run by CI).
+bench:
+	$(GO) run ./internal/cmd/bench
+
+## image-test: build the real Dockerfile with buildah and run its entry points against the fake API.
+image-test:
+	$(GO) run ./internal/cmd/imagetest
+
+## lint: golangci-lint and actionlint at pinned versions.
+lint:
+	@echo "lint: not wired yet"
+
+## build: the static binary the image ships, in ./bin.
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o bin/docker-auth .
+	ln -sf docker-auth bin/docker-auth-post
