@@ -1,0 +1,168 @@
+package config
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	goodKey    = "rca_0123456789abcdef"
+	goodServer = "6f1c2b8e-3d4a-4e5f-9a6b-7c8d9e0f1a2b"
+	goodCred   = "1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d"
+)
+
+// inputs returns a GetInputFunc over the action.yml defaults plus overrides.
+func inputs(overrides map[string]string) GetInputFunc {
+	m := map[string]string{
+		InputAPIKey:       goodKey,
+		InputServerID:     goodServer,
+		InputCredentialID: goodCred,
+		InputCleanup:      "true",
+		InputAPIURL:       "https://api.reoclo.com",
+		InputTimeout:      "120",
+	}
+	for k, v := range overrides {
+		m[k] = v
+	}
+	return func(name string) string { return m[name] }
+}
+
+func TestLoadValid(t *testing.T) {
+	cfg, err := Load(inputs(nil))
+	require.NoError(t, err)
+	assert.Equal(t, goodKey, cfg.APIKey)
+	assert.Equal(t, goodServer, cfg.ServerID)
+	assert.Equal(t, goodCred, cfg.CredentialID)
+	assert.True(t, cfg.Cleanup)
+	assert.Equal(t, 120*time.Second, cfg.Timeout)
+	assert.Equal(t, "https://api.reoclo.com/api/automation/v1/operations/x",
+		cfg.API.Endpoint("/api/automation/v1/operations/x").String())
+}
+
+func TestLoadNormalisesUUIDCase(t *testing.T) {
+	cfg, err := Load(inputs(map[string]string{InputServerID: "6F1C2B8E-3D4A-4E5F-9A6B-7C8D9E0F1A2B"}))
+	require.NoError(t, err)
+	assert.Equal(t, goodServer, cfg.ServerID)
+}
+
+func TestLoadRejects(t *testing.T) {
+	tests := []struct {
+		name  string
+		input string
+		value string
+		want  string
+	}{
+		{"missing key", InputAPIKey, "", "input api_key: is required"},
+		{"key with space", InputAPIKey, "rca_abc def", "input api_key: must be a single token"},
+		{"key with newline", InputAPIKey, "rca_abc\nAuthorization: x", "input api_key: must be a single token"},
+		{"missing server", InputServerID, "", "input server_id: is required"},
+		{"server not uuid", InputServerID, "prod-api", "input server_id: must be a UUID"},
+		{"server uuid without dashes", InputServerID, "6f1c2b8e3d4a4e5f9a6b7c8d9e0f1a2b", "input server_id: must be a UUID"},
+		{"credential not uuid", InputCredentialID, "ghcr", "input credential_id: must be a UUID"},
+		{"cleanup yes", InputCleanup, "yes", `input cleanup: must be one of true, True, TRUE, false, False, FALSE (got "yes")`},
+		{"cleanup tRUE", InputCleanup, "tRUE", "input cleanup: must be one of"},
+		{"cleanup empty", InputCleanup, "", "input cleanup: must be one of"},
+		{"timeout empty", InputTimeout, "", "input timeout: is required"},
+		{"timeout with unit", InputTimeout, "120s", `input timeout: must be a positive number of seconds such as 120 (got "120s")`},
+		{"timeout zero", InputTimeout, "0", "input timeout: must be more than 0 seconds"},
+		{"timeout negative", InputTimeout, "-5", "input timeout: must be more than 0 seconds"},
+		{"timeout NaN", InputTimeout, "NaN", "input timeout: must be a positive number"},
+		{"timeout Inf", InputTimeout, "+Inf", "input timeout: must be a positive number"},
+		{"timeout huge", InputTimeout, "1e300", "input timeout: must be at most 9223372036 seconds"},
+		{"timeout below a millisecond", InputTimeout, "0.0000001", "input timeout: must be at least 0.001 seconds"},
+		{"url empty", InputAPIURL, "", "input api_url: is required"},
+		{"url relative", InputAPIURL, "api.reoclo.com", "input api_url: must be an absolute http(s) URL"},
+		{"url ftp", InputAPIURL, "ftp://api.reoclo.com", "input api_url: must be an absolute http(s) URL"},
+		{"url plain http remote", InputAPIURL, "http://api.reoclo.com", "input api_url: must use https"},
+		{"url plain http private", InputAPIURL, "http://10.0.0.5:8080", "input api_url: must use https"},
+		{"url with credentials", InputAPIURL, "https://user:pw@api.reoclo.com", "input api_url: must not carry a user name"},
+		{"url with query", InputAPIURL, "https://api.reoclo.com/?x=1", "input api_url: must not have a query"},
+		{"url unparsable", InputAPIURL, "https://[::1", "input api_url: must be an absolute URL"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Load(inputs(map[string]string{tc.input: tc.value}))
+			require.Error(t, err)
+			assert.Nil(t, cfg)
+			assert.Contains(t, err.Error(), tc.want)
+			var ie *InputError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tc.input, ie.Input)
+		})
+	}
+}
+
+func TestLoadReportsEveryProblemAtOnce(t *testing.T) {
+	_, err := Load(inputs(map[string]string{InputServerID: "x", InputCredentialID: "", InputTimeout: "soon"}))
+	require.Error(t, err)
+	for _, want := range []string{"input server_id", "input credential_id", "input timeout"} {
+		assert.Contains(t, err.Error(), want)
+	}
+}
+
+func TestErrorsNeverCarryTheKey(t *testing.T) {
+	secret := "rca_sup3r secret"
+	_, err := Load(inputs(map[string]string{InputAPIKey: secret, InputServerID: secret, InputCredentialID: secret,
+		InputCleanup: "nope", InputTimeout: "x", InputAPIURL: "http://example.com"}))
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "sup3r")
+}
+
+func TestTimeoutAcceptsFractions(t *testing.T) {
+	cfg, err := Load(inputs(map[string]string{InputTimeout: "7.5"}))
+	require.NoError(t, err)
+	assert.Equal(t, 7500*time.Millisecond, cfg.Timeout)
+}
+
+func TestAPIURL(t *testing.T) {
+	tests := []struct {
+		in, endpoint, origin string
+	}{
+		{"https://api.reoclo.com", "https://api.reoclo.com/api/automation/v1/x", "https://api.reoclo.com"},
+		{"https://ops.example.com/reoclo/", "https://ops.example.com/reoclo/api/automation/v1/x", "https://ops.example.com"},
+		{"https://ops.example.com:8443/reoclo", "https://ops.example.com:8443/reoclo/api/automation/v1/x", "https://ops.example.com:8443"},
+		{"http://127.0.0.1:8080", "http://127.0.0.1:8080/api/automation/v1/x", "http://127.0.0.1:8080"},
+		{"http://localhost:1", "http://localhost:1/api/automation/v1/x", "http://localhost:1"},
+		{"http://[::1]:9000/", "http://[::1]:9000/api/automation/v1/x", "http://[::1]:9000"},
+		{"http://127.9.9.9", "http://127.9.9.9/api/automation/v1/x", "http://127.9.9.9"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			u, err := ParseAPIURL(tc.in)
+			require.NoError(t, err)
+			assert.Equal(t, tc.endpoint, u.Endpoint("/api/automation/v1/x").String())
+			assert.Equal(t, tc.origin, u.Origin())
+		})
+	}
+}
+
+func TestLoadPost(t *testing.T) {
+	t.Run("cleanup false needs nothing else", func(t *testing.T) {
+		cfg, err := LoadPost(inputs(map[string]string{InputCleanup: "False", InputAPIKey: "", InputTimeout: "x"}))
+		require.NoError(t, err)
+		assert.False(t, cfg.Cleanup)
+	})
+	t.Run("cleanup true checks key, url and timeout", func(t *testing.T) {
+		_, err := LoadPost(inputs(map[string]string{InputAPIKey: "", InputAPIURL: "http://example.com", InputTimeout: "x"}))
+		require.Error(t, err)
+		for _, want := range []string{"input api_key", "input api_url", "input timeout"} {
+			assert.Contains(t, err.Error(), want)
+		}
+	})
+	t.Run("server and credential come from state, not inputs", func(t *testing.T) {
+		cfg, err := LoadPost(inputs(map[string]string{InputServerID: "", InputCredentialID: ""}))
+		require.NoError(t, err)
+		assert.True(t, cfg.Cleanup)
+		assert.Equal(t, goodKey, cfg.APIKey)
+	})
+	t.Run("bad cleanup", func(t *testing.T) {
+		_, err := LoadPost(inputs(map[string]string{InputCleanup: "maybe"}))
+		var ie *InputError
+		require.True(t, errors.As(err, &ie))
+		assert.Equal(t, InputCleanup, ie.Input)
+	})
+}

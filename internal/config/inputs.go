@@ -1,0 +1,95 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// uuidPattern matches the canonical 8-4-4-4-12 hexadecimal form.
+var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// maxTimeout is the longest timeout a time.Duration can hold, in whole seconds.
+const maxTimeout = math.MaxInt64 / int64(time.Second)
+
+func required(name, v string) error {
+	if v == "" {
+		return &InputError{Input: name, Problem: "is required but empty (set it in the step's with:)"}
+	}
+	return nil
+}
+
+// apiKey checks the key is present and fits in an HTTP header. The key itself
+// never goes into the error.
+func apiKey(v string) (string, error) {
+	if err := required(InputAPIKey, v); err != nil {
+		return "", err
+	}
+	for _, r := range v {
+		if r > unicode.MaxASCII || unicode.IsSpace(r) || unicode.IsControl(r) {
+			return "", &InputError{Input: InputAPIKey, Problem: "must be a single token of printable ASCII characters, " +
+				"with no spaces or line breaks (copy the automation key from Reoclo again)"}
+		}
+	}
+	return v, nil
+}
+
+func uuidInput(name, v string) (string, error) {
+	if err := required(name, v); err != nil {
+		return "", err
+	}
+	if !uuidPattern.MatchString(v) {
+		return "", &InputError{Input: name, Problem: fmt.Sprintf(
+			"must be a UUID such as 6f1c2b8e-3d4a-4e5f-9a6b-7c8d9e0f1a2b (got %d characters that are not one)", len(v))}
+	}
+	return strings.ToLower(v), nil
+}
+
+// boolInput accepts exactly what @actions/core's getBooleanInput accepts.
+func boolInput(name, v string) (bool, error) {
+	switch v {
+	case "true", "True", "TRUE":
+		return true, nil
+	case "false", "False", "FALSE":
+		return false, nil
+	}
+	return false, &InputError{Input: name, Problem: fmt.Sprintf(
+		"must be one of true, True, TRUE, false, False, FALSE (got %q)", clip(v))}
+}
+
+// timeoutInput parses a positive number of seconds, such as 120 or 7.5.
+func timeoutInput(v string) (time.Duration, error) {
+	if err := required(InputTimeout, v); err != nil {
+		return 0, err
+	}
+	secs, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(secs) || math.IsInf(secs, 0) {
+		return 0, &InputError{Input: InputTimeout, Problem: fmt.Sprintf(
+			"must be a positive number of seconds such as 120 (got %q)", clip(v))}
+	}
+	if secs <= 0 {
+		return 0, &InputError{Input: InputTimeout, Problem: fmt.Sprintf("must be more than 0 seconds (got %s)", v)}
+	}
+	if secs > float64(maxTimeout) {
+		return 0, &InputError{Input: InputTimeout, Problem: fmt.Sprintf(
+			"must be at most %d seconds (got %s)", maxTimeout, clip(v))}
+	}
+	d := time.Duration(secs * float64(time.Second))
+	if d < time.Millisecond {
+		return 0, &InputError{Input: InputTimeout, Problem: fmt.Sprintf("must be at least 0.001 seconds (got %s)", v)}
+	}
+	return d, nil
+}
+
+// clip shortens a user's value for quoting in an error message.
+func clip(v string) string {
+	const maxQuoted = 64
+	if len(v) <= maxQuoted {
+		return v
+	}
+	return v[:maxQuoted] + "…"
+}
