@@ -7,17 +7,11 @@ import (
 	"strings"
 )
 
-// APIURL is a validated base URL of the Reoclo API: absolute, http or https,
-// with no credentials, query or fragment, and https unless the host is a
-// loopback address.
-type APIURL struct {
-	u *url.URL
-}
-
-// ParseAPIURL validates the api_url input. Plain http is refused for any host
-// but a loopback address, so the API key never crosses a network in clear.
-func ParseAPIURL(v string) (*APIURL, error) {
-	bad := func(problem string) (*APIURL, error) {
+// ParseAPIURL validates the api_url input: an absolute http or https URL with
+// no credentials, query or fragment. Plain http is refused for any host but a
+// loopback address, so the API key never crosses a network in clear.
+func ParseAPIURL(v string) (*url.URL, error) {
+	bad := func(problem string) (*url.URL, error) {
 		return nil, &InputError{Input: InputAPIURL, Problem: problem}
 	}
 	if err := required(InputAPIURL, v); err != nil {
@@ -39,7 +33,7 @@ func ParseAPIURL(v string) (*APIURL, error) {
 	if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
 		return bad(fmt.Sprintf("must use https (got %q); plain http is allowed only for loopback addresses such as 127.0.0.1", clip(v)))
 	}
-	return &APIURL{u: u}, nil
+	return u, nil
 }
 
 // IsLoopback reports whether host (without port) is localhost or a loopback IP.
@@ -49,24 +43,4 @@ func IsLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// Endpoint returns the absolute URL of an API path such as
-// "/api/automation/v1/operations/x", joined onto the base URL's own path
-// (a self-hosted prefix like /reoclo/ is kept).
-func (a *APIURL) Endpoint(path string) *url.URL {
-	u := *a.u
-	u.Path = strings.TrimSuffix(u.Path, "/") + path
-	u.RawPath = ""
-	return &u
-}
-
-// Origin returns scheme://host[:port], the only place the API key is sent.
-func (a *APIURL) Origin() string {
-	return a.u.Scheme + "://" + a.u.Host
-}
-
-// String returns the base URL as given.
-func (a *APIURL) String() string {
-	return a.u.String()
 }

@@ -8,6 +8,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 )
 
@@ -39,7 +40,7 @@ type Config struct {
 	// Cleanup says whether the post step logs out again.
 	Cleanup bool
 	// API is the validated base URL of the Reoclo API.
-	API *APIURL
+	API *url.URL
 	// Timeout bounds the whole wait for the operation, retries included.
 	Timeout time.Duration
 }
@@ -49,7 +50,7 @@ type Config struct {
 type PostConfig struct {
 	APIKey  string
 	Cleanup bool
-	API     *APIURL
+	API     *url.URL
 	Timeout time.Duration
 }
 

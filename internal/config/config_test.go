@@ -39,8 +39,7 @@ func TestLoadValid(t *testing.T) {
 	assert.Equal(t, goodCred, cfg.CredentialID)
 	assert.True(t, cfg.Cleanup)
 	assert.Equal(t, 120*time.Second, cfg.Timeout)
-	assert.Equal(t, "https://api.reoclo.com/api/automation/v1/operations/x",
-		cfg.API.Endpoint("/api/automation/v1/operations/x").String())
+	assert.Equal(t, "https://api.reoclo.com", cfg.API.String())
 }
 
 func TestLoadNormalisesUUIDCase(t *testing.T) {
@@ -118,24 +117,23 @@ func TestTimeoutAcceptsFractions(t *testing.T) {
 	assert.Equal(t, 7500*time.Millisecond, cfg.Timeout)
 }
 
-func TestAPIURL(t *testing.T) {
-	tests := []struct {
-		in, endpoint, origin string
-	}{
-		{"https://api.reoclo.com", "https://api.reoclo.com/api/automation/v1/x", "https://api.reoclo.com"},
-		{"https://ops.example.com/reoclo/", "https://ops.example.com/reoclo/api/automation/v1/x", "https://ops.example.com"},
-		{"https://ops.example.com:8443/reoclo", "https://ops.example.com:8443/reoclo/api/automation/v1/x", "https://ops.example.com:8443"},
-		{"http://127.0.0.1:8080", "http://127.0.0.1:8080/api/automation/v1/x", "http://127.0.0.1:8080"},
-		{"http://localhost:1", "http://localhost:1/api/automation/v1/x", "http://localhost:1"},
-		{"http://[::1]:9000/", "http://[::1]:9000/api/automation/v1/x", "http://[::1]:9000"},
-		{"http://127.9.9.9", "http://127.9.9.9/api/automation/v1/x", "http://127.9.9.9"},
+func TestIsLoopback(t *testing.T) {
+	for host, want := range map[string]bool{
+		"127.0.0.1": true, "127.9.9.9": true, "::1": true, "localhost": true, "LOCALHOST": true,
+		"10.0.0.1": false, "api.reoclo.com": false, "localhost.example.com": false, "": false,
+	} {
+		t.Run(host, func(t *testing.T) {
+			assert.Equal(t, want, IsLoopback(host))
+		})
 	}
-	for _, tc := range tests {
-		t.Run(tc.in, func(t *testing.T) {
-			u, err := ParseAPIURL(tc.in)
+}
+
+func TestParseAPIURLAcceptsLoopbackHTTP(t *testing.T) {
+	for _, v := range []string{"http://127.0.0.1:8080", "http://localhost:1/reoclo/", "http://[::1]:9000", "https://ops.example.com:8443/reoclo"} {
+		t.Run(v, func(t *testing.T) {
+			u, err := ParseAPIURL(v)
 			require.NoError(t, err)
-			assert.Equal(t, tc.endpoint, u.Endpoint("/api/automation/v1/x").String())
-			assert.Equal(t, tc.origin, u.Origin())
+			assert.Equal(t, v, u.String())
 		})
 	}
 }
