@@ -1,0 +1,108 @@
+// Package untrusted keeps text that comes from the network (the API's
+// strings, the server's docker output) as data: it can neither issue
+// workflow commands to the runner nor forge file commands, and it is bounded.
+package untrusted
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Line returns s as one printable line of at most max bytes: runs of white
+// space (line breaks included) become one space, other control and invalid
+// characters become U+FFFD, and a cut is marked with "…".
+func Line(s string, max int) string {
+	var b strings.Builder
+	space := false
+	for i, r := range s {
+		if b.Len() >= max {
+			return strings.TrimSpace(b.String()) + "…"
+		}
+		switch {
+		case r == utf8.RuneError && isInvalid(s[i:]):
+			r = unicode.ReplacementChar
+		case unicode.IsSpace(r):
+			space = true
+			continue
+		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029':
+			r = unicode.ReplacementChar
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func isInvalid(s string) bool {
+	r, size := utf8.DecodeRuneInString(s)
+	return r == utf8.RuneError && size <= 1
+}
+
+// CheckValue reports why s cannot be written as a single-line output or state
+// value, or nil when it can: it must be non-empty, valid UTF-8, at most max
+// bytes, with no control characters (no line breaks) and no file-command
+// delimiter.
+func CheckValue(s string, max int) error {
+	switch {
+	case s == "":
+		return fmt.Errorf("is empty")
+	case len(s) > max:
+		return fmt.Errorf("is %d bytes long, more than %d", len(s), max)
+	case !utf8.ValidString(s):
+		return fmt.Errorf("is not valid UTF-8")
+	case strings.Contains(s, "_GitHubActionsFileCommandDelimeter_"):
+		return fmt.Errorf("contains the runner's file-command delimiter")
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return fmt.Errorf("contains a control character (%U)", r)
+		}
+	}
+	return nil
+}
+
+// MaxBlock is how many bytes of one text Block prints.
+const MaxBlock = 64 << 10
+
+// Block prints untrusted multi-line text so the runner reads it as plain log
+// lines: between ::stop-commands::TOKEN and ::TOKEN:: with a fresh random
+// token, cut to MaxBlock bytes with a note saying so. Nothing is printed for
+// empty text.
+func Block(w io.Writer, title, text string) error {
+	if text == "" {
+		return nil
+	}
+	token, err := newToken()
+	if err != nil {
+		return err
+	}
+	shown := text
+	if len(shown) > MaxBlock {
+		shown = strings.ToValidUTF8(shown[:MaxBlock], "")
+	}
+	shown = strings.TrimRight(shown, "\r\n")
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:\n::stop-commands::%s\n%s\n::%s::\n", Line(title, 200), token, shown, token)
+	if len(shown) < len(strings.TrimRight(text, "\r\n")) {
+		fmt.Fprintf(&b, "[output truncated: showing the first %d of %d bytes]\n", len(shown), len(text))
+	}
+	_, err = io.WriteString(w, b.String())
+	return err
+}
+
+// newToken returns 128 random bits as hex: unguessable by the text it guards.
+func newToken() (string, error) {
+	var buf [16]byte
+	if _, err := rand.Read(buf[:]); err != nil {
+		return "", fmt.Errorf("make stop-commands token: %w", err)
+	}
+	return hex.EncodeToString(buf[:]), nil
+}
