@@ -1,0 +1,287 @@
+// Package reoclo is a client for the parts of the Reoclo automation API that
+// docker-auth uses: start a registry login or logout, and follow the
+// operation until it is done.
+//
+// Every request carries the API key only to api_url's origin, is retried in
+// one place (retry.go), is logged without headers (transport.go), and reads
+// its reply through a size limit. Errors are *APIError for API replies.
+package reoclo
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// basePath is where the automation API lives under api_url.
+const basePath = "/api/automation/v1"
+
+// MaxResponseBytes bounds a successful reply's body: far above any real
+// operation (5 MB of docker output encodes to well under it).
+const MaxResponseBytes = 16 << 20
+
+// attemptTimeout bounds one HTTP attempt, so a stalled connection is retried.
+const attemptTimeout = 30 * time.Second
+
+// Client talks to the Reoclo automation API with one key.
+type Client struct {
+	base      *url.URL
+	key       string
+	userAgent string
+	http      *retryablehttp.Client
+	log       Logger
+	now       func() time.Time
+	sleep     func(context.Context, time.Duration) error
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithLogger sends a debug line per HTTP attempt to l.
+func WithLogger(l Logger) Option {
+	return func(c *Client) { c.log = l }
+}
+
+// WithUserAgent sets the User-Agent header.
+func WithUserAgent(ua string) Option {
+	return func(c *Client) { c.userAgent = ua }
+}
+
+// WithClock replaces time.Now, for timings, Retry-After dates and the poll
+// schedule.
+func WithClock(now func() time.Time) Option {
+	return func(c *Client) { c.now = now }
+}
+
+// WithSleep replaces the pause between polls. sleep must return early with
+// the context's error when ctx is done.
+func WithSleep(sleep func(context.Context, time.Duration) error) Option {
+	return func(c *Client) { c.sleep = sleep }
+}
+
+// Backoff returns the pause before retry attempt+1 (attempt counts from 0)
+// after resp, which is nil after a connection error.
+type Backoff func(attempt int, resp *http.Response) time.Duration
+
+// NewBackoff returns the client's retry backoff: exponential with jitter,
+// honouring Retry-After, capped by the request's deadline. jitter returns a
+// number in [0, 1).
+func NewBackoff(now func() time.Time, jitter func() float64) Backoff {
+	b := &backoff{now: now, jitter: jitter}
+	return b.wait
+}
+
+// WithBackoff replaces the retry backoff (tests use it to avoid real waits).
+func WithBackoff(b Backoff) Option {
+	return func(c *Client) {
+		c.http.Backoff = func(_, _ time.Duration, attempt int, resp *http.Response) time.Duration {
+			return b(attempt, resp)
+		}
+	}
+}
+
+// WithTransport replaces the underlying HTTP transport (for a test server's
+// TLS settings, say).
+func WithTransport(rt http.RoundTripper) Option {
+	return func(c *Client) {
+		c.http.HTTPClient.Transport.(*loggingTransport).next = rt
+	}
+}
+
+// New returns a Client for the API at base (validated by config.ParseAPIURL)
+// using key. The key is sent only to base's origin.
+func New(base *url.URL, key string, opts ...Option) *Client {
+	c := &Client{
+		base:      base,
+		key:       key,
+		userAgent: "reoclo-docker-auth",
+		log:       nopLogger{},
+		now:       time.Now,
+		sleep:     sleepContext,
+	}
+	transport := &loggingTransport{next: http.DefaultTransport.(*http.Transport).Clone()}
+	c.http = &retryablehttp.Client{
+		HTTPClient: &http.Client{
+			Transport:     transport,
+			Timeout:       attemptTimeout,
+			CheckRedirect: sameOriginOnly(base.Scheme + "://" + base.Host),
+		},
+		Logger:       nil, // the library's default logger prints URLs to the job log
+		RetryWaitMin: retryWaitMin,
+		RetryWaitMax: retryWaitMax,
+		RetryMax:     maxAttempts - 1,
+		CheckRetry:   checkRetry,
+		ErrorHandler: keepLastResponse,
+	}
+	bo := defaultBackoff()
+	WithBackoff(bo.wait)(c)
+	for _, opt := range opts {
+		opt(c)
+	}
+	bo.now = c.now
+	transport.log = c.log
+	transport.now = c.now
+	return c
+}
+
+// keepLastResponse hands back the last reply once retries run out, so its
+// status and body reach the caller as an *APIError.
+func keepLastResponse(resp *http.Response, err error, _ int) (*http.Response, error) {
+	if err != nil && resp != nil {
+		_ = resp.Body.Close()
+		resp = nil
+	}
+	return resp, err
+}
+
+// endpoint joins an API path onto the base URL, keeping a self-hosted prefix.
+func (c *Client) endpoint(path string) *url.URL {
+	u := *c.base
+	u.Path = strings.TrimSuffix(u.Path, "/") + basePath + path
+	u.RawPath = ""
+	return &u
+}
+
+// do sends one API call with retries and decodes a 2xx reply into out. It
+// returns the reply's status.
+func (c *Client) do(ctx context.Context, method, path string, in, out any) (int, error) {
+	u := c.endpoint(path)
+	var body any
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return 0, fmt.Errorf("encode %s %s: %w", method, u, err)
+		}
+		body = b
+	}
+	ctx, attempts := withAttempts(ctx)
+	req, err := retryablehttp.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		return 0, fmt.Errorf("build %s %s: %w", method, u, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0, context.Cause(ctx)
+		}
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // it repeats method and URL, which we name below
+		}
+		return 0, &RequestError{Method: method, URL: u.String(), Attempts: int(attempts.Load()), Err: err}
+	}
+	defer func() { _ = resp.Body.Close() }()
+
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		raw, readErr := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody+1))
+		truncated := len(raw) > maxErrorBody
+		if truncated {
+			raw = raw[:maxErrorBody]
+		}
+		apiErr := newAPIError(method, u.String(), resp.StatusCode, resp.Header.Get("Content-Type"), raw, truncated || readErr != nil)
+		apiErr.Attempts = int(attempts.Load())
+		return resp.StatusCode, apiErr
+	}
+	if err := decode(resp.Body, out); err != nil {
+		if ctx.Err() != nil {
+			return resp.StatusCode, context.Cause(ctx)
+		}
+		return resp.StatusCode, &RequestError{Method: method, URL: u.String(), Attempts: int(attempts.Load()), Err: err}
+	}
+	return resp.StatusCode, nil
+}
+
+// decode reads one JSON value from r into out, through MaxResponseBytes.
+func decode(r io.Reader, out any) error {
+	lr := &limitReader{r: r, left: MaxResponseBytes}
+	if err := json.NewDecoder(lr).Decode(out); err != nil {
+		var tooLarge *TooLargeError
+		if errors.As(err, &tooLarge) {
+			return tooLarge
+		}
+		return fmt.Errorf("decode reply: %w", err)
+	}
+	return nil
+}
+
+// TooLargeError is returned for a reply body over MaxResponseBytes.
+type TooLargeError struct{ Limit int64 }
+
+// Error implements error.
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("reply is larger than %d MiB", e.Limit>>20)
+}
+
+// limitReader is io.LimitReader that fails, rather than ends, at the limit,
+// so a cut reply is told apart from a short one.
+type limitReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		// One byte more tells a reply of exactly the limit from a larger one.
+		var one [1]byte
+		if n, _ := l.r.Read(one[:]); n > 0 {
+			return 0, &TooLargeError{Limit: MaxResponseBytes}
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
+}
+
+// RequestError is a call that got no usable reply: the connection failed on
+// every attempt, or the reply could not be decoded.
+type RequestError struct {
+	Method, URL string
+	Attempts    int
+	Err         error
+}
+
+// Error implements error.
+func (e *RequestError) Error() string {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s %s", e.Method, e.URL)
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " (%d attempts)", e.Attempts)
+	}
+	fmt.Fprintf(&b, ": %v", e.Err)
+	return b.String()
+}
+
+// Unwrap returns the underlying error.
+func (e *RequestError) Unwrap() error { return e.Err }
+
+// sleepContext waits d or until ctx is done.
+func sleepContext(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-t.C:
+		return nil
+	}
+}
