@@ -1,0 +1,147 @@
+// Package action holds the two roles of the docker-auth binary: the main step
+// (log in, wait, set outputs) and the post step (log out).
+//
+// The binary picks its role from the name it was invoked by (os.Args[0]); the
+// image carries it as /docker-auth and /docker-auth-post.
+package action
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/reoclo/docker-auth/internal/reoclo"
+)
+
+// Role is what one run of the binary does.
+type Role int
+
+// The roles.
+const (
+	RoleMain Role = iota
+	RolePost
+)
+
+// PostName is the name the post entry point invokes the binary by.
+const PostName = "docker-auth-post"
+
+// RoleOf picks the role from the invoked name (os.Args[0]): the post role for
+// docker-auth-post, whether the image copies, hard-links or symlinks it, and
+// the main role for anything else.
+func RoleOf(argv0 string) Role {
+	name := strings.TrimSuffix(filepath.Base(argv0), ".exe")
+	if name == PostName {
+		return RolePost
+	}
+	return RoleMain
+}
+
+// Deps is everything a run takes from its surroundings. DefaultDeps returns
+// the real ones; tests replace them.
+type Deps struct {
+	// Getenv reads the environment: inputs, GITHUB_* and STATE_* variables.
+	Getenv func(string) string
+	// Stdout receives the log lines and workflow commands.
+	Stdout io.Writer
+	// Now is the clock for the durations the action reports.
+	Now func() time.Time
+	// Version names this build in the User-Agent.
+	Version string
+	// ClientOptions are added to the API client's (tests inject the poll
+	// sleep, retry backoff and transport here).
+	ClientOptions []reoclo.Option
+}
+
+// DefaultDeps returns the process's real environment, stdout and clock.
+func DefaultDeps(version string) Deps {
+	return Deps{Getenv: os.Getenv, Stdout: os.Stdout, Now: time.Now, Version: version}
+}
+
+// Run runs the role named by args[0] and returns the process exit code: 0 on
+// success, 1 when the main step fails. The post step returns 0 even when the
+// logout fails: that is a warning, never a failed job.
+func Run(ctx context.Context, args []string, d Deps) (code int) {
+	gh := githubactions.New(githubactions.WithWriter(d.Stdout), githubactions.WithGetenv(d.Getenv))
+	role := RoleMain
+	if len(args) > 0 {
+		role = RoleOf(args[0])
+	}
+	defer func() {
+		// go-githubactions panics when it cannot write a file command.
+		if r := recover(); r != nil {
+			gh.Errorf("%s", fmt.Sprint(r))
+			code = 1
+		}
+	}()
+
+	var err error
+	if role == RolePost {
+		err = runPost(ctx, gh, d)
+	} else {
+		err = runMain(ctx, gh, d)
+	}
+	if err != nil {
+		gh.Errorf("%s", err.Error())
+		return 1
+	}
+	return 0
+}
+
+// maskKey registers the API key with the runner's log masking before anything
+// else can print it.
+func maskKey(gh *githubactions.Action, key string) {
+	if key != "" {
+		gh.AddMask(key)
+	}
+}
+
+// newClient builds the API client with the step's logger and User-Agent.
+func newClient(gh *githubactions.Action, d Deps, api *url.URL, key string) *reoclo.Client {
+	opts := []reoclo.Option{
+		reoclo.WithLogger(gh),
+		reoclo.WithUserAgent(fmt.Sprintf("reoclo-docker-auth/%s (+https://github.com/reoclo/docker-auth) Go-http-client", d.Version)),
+		reoclo.WithClock(d.Now),
+	}
+	return reoclo.New(api, key, append(opts, d.ClientOptions...)...)
+}
+
+// TimeoutError is the cause of a step's context when its timeout runs out.
+type TimeoutError struct {
+	After time.Duration
+}
+
+// Error implements error: "timed out after 120s".
+func (e *TimeoutError) Error() string {
+	return "timed out after " + seconds(e.After)
+}
+
+// withTimeout bounds ctx by the timeout input, with a cause that says so.
+func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, d, &TimeoutError{After: d})
+}
+
+// seconds formats a duration as "120s" or "7.5s".
+func seconds(d time.Duration) string {
+	if d%time.Second == 0 {
+		return fmt.Sprintf("%ds", d/time.Second)
+	}
+	return fmt.Sprintf("%.3gs", d.Seconds())
+}
+
+// requireEnv fails when the runner did not provide a file command path the
+// step needs: the binary was not started as an action step.
+func requireEnv(getenv func(string) string, names ...string) error {
+	for _, n := range names {
+		if getenv(n) == "" {
+			return fmt.Errorf("%s is not set: docker-auth must run as a GitHub Actions step", n)
+		}
+	}
+	return nil
+}

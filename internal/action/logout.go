@@ -1,0 +1,87 @@
+package action
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/reoclo/docker-auth/internal/config"
+	"github.com/reoclo/docker-auth/internal/reoclo"
+	"github.com/reoclo/docker-auth/internal/untrusted"
+)
+
+// runPost is the post step: unless cleanup is false, log out of the registry
+// the main step logged in to, on the same server. Every failure here is a
+// warning: the post step never fails the job.
+func runPost(ctx context.Context, gh *githubactions.Action, d Deps) error {
+	maskKey(gh, gh.GetInput(config.InputAPIKey))
+	cfg, err := config.LoadPost(gh.GetInput)
+	if err != nil {
+		gh.Warningf("%s", fmt.Sprintf("Not logging out: %v", err))
+		return nil
+	}
+	if !cfg.Cleanup {
+		gh.Infof("%s", "Cleanup is off (cleanup: false): staying logged in; nothing sent.")
+		return nil
+	}
+	st, ok, err := readState(d.Getenv)
+	if err != nil {
+		gh.Warningf("%s", fmt.Sprintf("Not logging out: %v", err))
+		return nil
+	}
+	if !ok {
+		gh.Infof("%s", "No login to undo: the main step did not start one.")
+		return nil
+	}
+	if err := logout(ctx, gh, d, cfg, st); err != nil {
+		gh.Warningf("%s", fmt.Sprintf("Could not log out of %s on server %s: %v", st.RegistryURL, st.ServerID, err))
+	}
+	return nil
+}
+
+// logout waits (bounded) for a login that may still be running, so it cannot
+// finish after the logout, then logs out and follows the logout to its end.
+func logout(ctx context.Context, gh *githubactions.Action, d Deps, cfg *config.PostConfig, st loginState) error {
+	client := newClient(gh, d, cfg.API, cfg.APIKey)
+	rc, runID := runContext(gh)
+
+	if !st.Finished {
+		waitCtx, cancel := withTimeout(ctx, cfg.Timeout)
+		op, err := client.Wait(waitCtx, st.OperationID)
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return fmt.Errorf("cancelled before the logout was sent: %w", context.Cause(ctx))
+		case err != nil:
+			gh.Warningf("%s", fmt.Sprintf("The login operation %s did not finish (%v); logging out anyway.", st.OperationID, err))
+		default:
+			gh.Debugf("login operation %s ended with status %s", st.OperationID, untrusted.Line(op.Status, 40))
+		}
+	}
+
+	ctx, cancel := withTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	start := d.Now()
+	accepted, err := client.Logout(ctx, reoclo.LogoutRequest{
+		ServerID: st.ServerID, RegistryURL: st.RegistryURL, RunID: runID, RunContext: rc,
+	})
+	if err != nil {
+		return err
+	}
+	op := &reoclo.Operation{OperationID: accepted.OperationID, Status: accepted.Status}
+	if accepted.Status != reoclo.StatusCompleted {
+		if op, err = client.Wait(ctx, accepted.OperationID); err != nil {
+			return err
+		}
+		if !op.Succeeded() {
+			server := serverLabel(op, st.ServerID)
+			if err := printResult(gh, d, "docker logout", server, op); err != nil {
+				return err
+			}
+			return fmt.Errorf("docker logout failed (%s): %s", outcome(op), reason(op))
+		}
+	}
+	gh.Infof("%s", fmt.Sprintf("Logged out of %s (operation %s, %.1f s)", st.RegistryURL, accepted.OperationID, d.Now().Sub(start).Seconds()))
+	return nil
+}
