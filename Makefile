@@ -21,7 +21,8 @@ image-test:
 
 ## lint: golangci-lint and actionlint at pinned versions.
 lint:
-	@echo "lint: not wired yet"
+	$(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0 run ./...
+	$(GO) run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
 ## build: the static binary the image ships, in ./bin.
 build:
