@@ -178,13 +178,13 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) (int,
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return 0, context.Cause(ctx)
+			return 0, &InterruptedError{Cause: context.Cause(ctx), Last: attempts.lastOutcome()}
 		}
 		var uerr *url.Error
 		if errors.As(err, &uerr) {
 			err = uerr.Err // it repeats method and URL, which we name below
 		}
-		return 0, &RequestError{Method: method, URL: u.String(), Attempts: int(attempts.Load()), Err: err}
+		return 0, &RequestError{Method: method, URL: u.String(), Attempts: int(attempts.n.Load()), Err: err}
 	}
 	defer func() { _ = resp.Body.Close() }()
 
@@ -195,14 +195,14 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) (int,
 			raw = raw[:maxErrorBody]
 		}
 		apiErr := newAPIError(method, u.String(), resp.StatusCode, resp.Header.Get("Content-Type"), raw, truncated || readErr != nil)
-		apiErr.Attempts = int(attempts.Load())
+		apiErr.Attempts = int(attempts.n.Load())
 		return resp.StatusCode, apiErr
 	}
 	if err := decode(resp.Body, out); err != nil {
 		if ctx.Err() != nil {
-			return resp.StatusCode, context.Cause(ctx)
+			return resp.StatusCode, &InterruptedError{Cause: context.Cause(ctx)}
 		}
-		return resp.StatusCode, &RequestError{Method: method, URL: u.String(), Attempts: int(attempts.Load()), Err: err}
+		return resp.StatusCode, &RequestError{Method: method, URL: u.String(), Attempts: int(attempts.n.Load()), Err: err}
 	}
 	return resp.StatusCode, nil
 }
@@ -273,6 +273,24 @@ func (e *RequestError) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *RequestError) Unwrap() error { return e.Err }
+
+// InterruptedError is a call cut short by its context (the step's deadline or
+// a cancellation). Last says how the last attempt before it ended, if one did.
+type InterruptedError struct {
+	Cause error
+	Last  string
+}
+
+// Error implements error: "timed out after 120s (last reply: 503 Service Unavailable)".
+func (e *InterruptedError) Error() string {
+	if e.Last == "" {
+		return e.Cause.Error()
+	}
+	return fmt.Sprintf("%v (last attempt: %s)", e.Cause, e.Last)
+}
+
+// Unwrap returns the cause.
+func (e *InterruptedError) Unwrap() error { return e.Cause }
 
 // sleepContext waits d or until ctx is done.
 func sleepContext(ctx context.Context, d time.Duration) error {

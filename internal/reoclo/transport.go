@@ -29,13 +29,27 @@ func (e *RedirectError) Error() string {
 	return fmt.Sprintf("refusing to follow a redirect from %s to %s: the API key is only sent to api_url's origin", e.From, e.To)
 }
 
-// attemptsKey holds, in a request's context, the counter of attempts made for
-// one logical call.
+// attemptsKey holds, in a request's context, the *attempts of one logical call.
 type attemptsKey struct{}
 
-func withAttempts(ctx context.Context) (context.Context, *atomic.Int32) {
-	n := new(atomic.Int32)
-	return context.WithValue(ctx, attemptsKey{}, n), n
+// attempts counts the attempts of one call and remembers how the last one
+// ended, for errors raised when the deadline cuts the retries short.
+type attempts struct {
+	n    atomic.Int32
+	last atomic.Pointer[string]
+}
+
+func withAttempts(ctx context.Context) (context.Context, *attempts) {
+	a := new(attempts)
+	return context.WithValue(ctx, attemptsKey{}, a), a
+}
+
+// lastOutcome is "503 Service Unavailable" or the last connection error, or "".
+func (a *attempts) lastOutcome() string {
+	if p := a.last.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // loggingTransport writes a debug line for every attempt: method, path,
@@ -50,17 +64,23 @@ type loggingTransport struct {
 // RoundTrip implements http.RoundTripper.
 func (t *loggingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	attempt := int32(1)
-	if n, ok := req.Context().Value(attemptsKey{}).(*atomic.Int32); ok {
-		attempt = n.Add(1)
+	record := func(string) {}
+	if a, ok := req.Context().Value(attemptsKey{}).(*attempts); ok {
+		attempt = a.n.Add(1)
+		record = func(s string) { a.last.Store(&s) }
 	}
 	start := t.now()
 	resp, err := t.next.RoundTrip(req)
 	took := t.now().Sub(start).Round(time.Millisecond)
 	if err != nil {
 		t.log.Debugf("%s %s -> error (attempt %d, %s): %v", req.Method, req.URL.Path, attempt, took, err)
+		if req.Context().Err() == nil {
+			record(err.Error())
+		}
 		return nil, err
 	}
 	t.log.Debugf("%s %s -> %d (attempt %d, %s)", req.Method, req.URL.Path, resp.StatusCode, attempt, took)
+	record(fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
 	return resp, nil
 }
 

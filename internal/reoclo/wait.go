@@ -70,6 +70,10 @@ func (c *Client) Wait(ctx context.Context, id string) (*Operation, error) {
 				return op, nil
 			}
 		case ctx.Err() != nil:
+			var interrupted *InterruptedError
+			if errors.As(err, &interrupted) && interrupted.Last != "" {
+				lastErr = errors.New(interrupted.Last)
+			}
 			return last, c.waitError(ctx, id, last, lastErr)
 		case !Temporary(err):
 			return last, err

@@ -1,0 +1,392 @@
+package reoclo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const testKey = "rca_test_5ecret_key"
+
+// recorder is a Logger that keeps every debug line.
+type recorder struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (r *recorder) Debugf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lines = append(r.lines, fmt.Sprintf(format, args...))
+}
+
+func (r *recorder) all() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return strings.Join(r.lines, "\n")
+}
+
+// seen records what a test server received.
+type seen struct {
+	mu       sync.Mutex
+	requests []*http.Request
+	bodies   []string
+}
+
+func (s *seen) add(r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, r)
+	s.bodies = append(s.bodies, string(b))
+}
+
+func (s *seen) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.requests)
+}
+
+// harness is a client against a scripted handler, with retries that record
+// their computed wait but do not sleep.
+type harness struct {
+	srv    *httptest.Server
+	client *Client
+	seen   *seen
+	log    *recorder
+	waits  []time.Duration
+}
+
+func newHarness(t *testing.T, handler func(n int, w http.ResponseWriter, r *http.Request), opts ...Option) *harness {
+	t.Helper()
+	h := &harness{seen: &seen{}, log: &recorder{}}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.seen.add(r)
+		handler(h.seen.count(), w, r)
+	}))
+	t.Cleanup(h.srv.Close)
+	base, err := url.Parse(h.srv.URL + "/reoclo/")
+	require.NoError(t, err)
+	real := NewBackoff(time.Now, func() float64 { return 0 })
+	var mu sync.Mutex
+	all := append([]Option{
+		WithLogger(h.log),
+		WithUserAgent("reoclo-docker-auth/test"),
+		WithBackoff(func(attempt int, resp *http.Response) time.Duration {
+			mu.Lock()
+			defer mu.Unlock()
+			h.waits = append(h.waits, real(attempt, resp))
+			return 0
+		}),
+	}, opts...)
+	h.client = New(base, testKey, all...)
+	return h
+}
+
+func jsonReply(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}
+
+const accepted = `{"operation_id":"op-1","status":"running","registry_url":"ghcr.io","registry_type":"ghcr"}`
+
+func loginReq() LoginRequest {
+	return LoginRequest{ServerID: "s", CredentialID: "c", RunID: "4242", RunContext: RunContext{Provider: "github_actions"}}
+}
+
+func TestLoginSendsTheContract(t *testing.T) {
+	h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) { jsonReply(w, 202, accepted) })
+	got, err := h.client.Login(context.Background(), loginReq())
+	require.NoError(t, err)
+	assert.Equal(t, &LoginAccepted{OperationID: "op-1", Status: "running", RegistryURL: "ghcr.io", RegistryType: "ghcr"}, got)
+
+	require.Equal(t, 1, h.seen.count())
+	r := h.seen.requests[0]
+	assert.Equal(t, "POST", r.Method)
+	assert.Equal(t, "/reoclo/api/automation/v1/registry-auth/login", r.URL.Path)
+	assert.Equal(t, "Bearer "+testKey, r.Header.Get("Authorization"))
+	assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
+	assert.Equal(t, "application/json", r.Header.Get("Accept"))
+	assert.Equal(t, "reoclo-docker-auth/test", r.Header.Get("User-Agent"))
+	assert.JSONEq(t, `{"server_id":"s","credential_id":"c","run_id":"4242","run_context":{"provider":"github_actions"}}`, h.seen.bodies[0])
+}
+
+func TestLoginRefusesAnUnsafeOperationID(t *testing.T) {
+	h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		jsonReply(w, 202, `{"operation_id":"../../x","status":"running","registry_url":"ghcr.io","registry_type":"ghcr"}`)
+	})
+	_, err := h.client.Login(context.Background(), loginReq())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "is not a plain identifier")
+}
+
+func TestErrorsAreSentOnceAndExplained(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		want   []string
+	}{
+		{"401", 401, `{"detail":"Invalid API key"}`, []string{
+			"the API key was refused: it is missing, invalid or expired", `401 Unauthorized from POST`, `API says "Invalid API key"`}},
+		{"403 credential", 403, `{"detail":"Credential not in scope for this key"}`, []string{
+			"add it to the key's Allowed Credentials", `API says "Credential not in scope for this key"`}},
+		{"403 server", 403, `{"detail":"Server not in scope for this key"}`, []string{"add it to the key's Allowed Servers"}},
+		{"403 operation", 403, `{"detail":"Operation registry_login not allowed for this key"}`, []string{
+			"add it to the key's Allowed Operations (registry_login, registry_logout)"}},
+		{"404 server", 404, `{"detail":"Server not found"}`, []string{"the server was not found: check server_id"}},
+		{"404 credential", 404, `{"detail":"Credential not found"}`, []string{"the credential was not found: check credential_id"}},
+		{"422", 422, `{"detail":[{"loc":["body","server_id"],"msg":"Input should be a valid UUID","type":"uuid_parsing"},` +
+			`{"loc":["body","run_context","provider"],"msg":"Field required","type":"missing"}]}`, []string{
+			"the API rejected the request as invalid", "body.server_id: Input should be a valid UUID; body.run_context.provider: Field required"}},
+		{"400 plain text", 400, `bad request`, []string{"the API refused the request", `text/plain body (11 bytes) starting "bad request"`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+				if strings.HasPrefix(tc.body, "{") {
+					jsonReply(w, tc.status, tc.body)
+					return
+				}
+				w.Header().Set("Content-Type", "text/plain")
+				w.WriteHeader(tc.status)
+				_, _ = io.WriteString(w, tc.body)
+			})
+			_, err := h.client.Login(context.Background(), loginReq())
+			require.Error(t, err)
+			var apiErr *APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, tc.status, apiErr.StatusCode)
+			for _, want := range tc.want {
+				assert.Contains(t, err.Error(), want)
+			}
+			assert.Equal(t, 1, h.seen.count(), "exactly one request")
+			assert.NotContains(t, err.Error(), testKey)
+		})
+	}
+}
+
+func TestRetriesTransientFailures(t *testing.T) {
+	t.Run("503 twice then success", func(t *testing.T) {
+		h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+			if n <= 2 {
+				jsonReply(w, 503, `{"detail":"busy"}`)
+				return
+			}
+			jsonReply(w, 202, accepted)
+		})
+		got, err := h.client.Login(context.Background(), loginReq())
+		require.NoError(t, err)
+		assert.Equal(t, "op-1", got.OperationID)
+		assert.Equal(t, 3, h.seen.count())
+		assert.Equal(t, []time.Duration{125 * time.Millisecond, 250 * time.Millisecond}, h.waits, "exponential, jitter drawn at its lowest")
+		for _, b := range h.seen.bodies {
+			assert.JSONEq(t, h.seen.bodies[0], b, "the body is sent whole on every attempt")
+		}
+		logs := h.log.all()
+		assert.Contains(t, logs, "POST /reoclo/api/automation/v1/registry-auth/login -> 503 (attempt 1,")
+		assert.Contains(t, logs, "-> 503 (attempt 2,")
+		assert.Contains(t, logs, "-> 202 (attempt 3,")
+	})
+	t.Run("429 with Retry-After", func(t *testing.T) {
+		h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+			if n == 1 {
+				w.Header().Set("Retry-After", "7")
+				jsonReply(w, 429, `{"detail":"slow down"}`)
+				return
+			}
+			jsonReply(w, 202, accepted)
+		})
+		_, err := h.client.Login(context.Background(), loginReq())
+		require.NoError(t, err)
+		assert.Equal(t, []time.Duration{7 * time.Second}, h.waits)
+	})
+	t.Run("dropped connection", func(t *testing.T) {
+		h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+			if n == 1 {
+				conn, _, err := w.(http.Hijacker).Hijack()
+				require.NoError(t, err)
+				_ = conn.Close()
+				return
+			}
+			jsonReply(w, 202, accepted)
+		})
+		_, err := h.client.Login(context.Background(), loginReq())
+		require.NoError(t, err)
+		assert.Equal(t, 2, h.seen.count())
+		assert.Contains(t, h.log.all(), "-> error (attempt 1,")
+	})
+	t.Run("persistent HTML 502 gives up with a short excerpt", func(t *testing.T) {
+		page := "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>" + strings.Repeat("<p>nginx</p>\n", 2000) + "</body></html>"
+		h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(502)
+			_, _ = io.WriteString(w, page)
+		})
+		_, err := h.client.Login(context.Background(), loginReq())
+		require.Error(t, err)
+		assert.Equal(t, maxAttempts, h.seen.count())
+		msg := err.Error()
+		assert.Contains(t, msg, "the API is having trouble (502 Bad Gateway from POST")
+		assert.Contains(t, msg, "after 6 attempts")
+		assert.Contains(t, msg, fmt.Sprintf(`text/html body (%d bytes) starting "<!DOCTYPE html><html><head><title>502 Bad Gateway</title>`, len(page)))
+		assert.Less(t, len(msg), 600, "never the whole page")
+		assert.NotContains(t, msg, "\n")
+	})
+	t.Run("connection refused on every attempt", func(t *testing.T) {
+		srv := httptest.NewServer(http.NotFoundHandler())
+		base, _ := url.Parse(srv.URL)
+		srv.Close()
+		var waits int
+		c := New(base, testKey, WithBackoff(func(int, *http.Response) time.Duration { waits++; return 0 }))
+		_, err := c.Login(context.Background(), loginReq())
+		var reqErr *RequestError
+		require.ErrorAs(t, err, &reqErr)
+		assert.Equal(t, maxAttempts, reqErr.Attempts)
+		assert.Equal(t, maxAttempts-1, waits)
+		assert.Contains(t, err.Error(), "connection refused")
+		assert.True(t, Temporary(err))
+	})
+}
+
+func TestRedirects(t *testing.T) {
+	var elsewhere seen
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.add(r)
+		jsonReply(w, 202, accepted)
+	}))
+	defer other.Close()
+
+	t.Run("to another origin is refused and carries nothing", func(t *testing.T) {
+		h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Location", other.URL+"/steal")
+			w.WriteHeader(http.StatusTemporaryRedirect)
+		})
+		_, err := h.client.Login(context.Background(), loginReq())
+		var redirect *RedirectError
+		require.ErrorAs(t, err, &redirect)
+		assert.Contains(t, err.Error(), "refusing to follow a redirect from "+h.srv.URL+" to "+other.URL+"/steal")
+		assert.Equal(t, 0, elsewhere.count(), "the other origin got no request at all")
+		assert.Equal(t, 1, h.seen.count(), "not retried")
+	})
+	t.Run("within the origin is followed", func(t *testing.T) {
+		h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+			if n == 1 {
+				w.Header().Set("Location", "/reoclo/api/automation/v1/registry-auth/login2")
+				w.WriteHeader(http.StatusPermanentRedirect)
+				return
+			}
+			jsonReply(w, 202, accepted)
+		})
+		_, err := h.client.Login(context.Background(), loginReq())
+		require.NoError(t, err)
+		assert.Equal(t, "Bearer "+testKey, h.seen.requests[1].Header.Get("Authorization"))
+	})
+}
+
+func TestReplySizeLimit(t *testing.T) {
+	big := `{"operation_id":"op-1","status":"completed","result":{"exit_code":0,"stdout":"` + strings.Repeat("a", MaxResponseBytes) + `"}}`
+	h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) { jsonReply(w, 200, big) })
+	_, err := h.client.Operation(context.Background(), "op-1")
+	var tooLarge *TooLargeError
+	require.ErrorAs(t, err, &tooLarge)
+	assert.Contains(t, err.Error(), "reply is larger than 16 MiB")
+	assert.Equal(t, 1, h.seen.count(), "not retried")
+	assert.False(t, Temporary(err))
+}
+
+func TestLargeReplyUnderTheLimitDecodes(t *testing.T) {
+	out := strings.Repeat("::set-output name=x::y\n", 5<<20/23)
+	h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		jsonReply(w, 200, fmt.Sprintf(`{"operation_id":"op-1","status":"completed","result":{"exit_code":0,"stdout":%q}}`, out))
+	})
+	op, err := h.client.Operation(context.Background(), "op-1")
+	require.NoError(t, err)
+	assert.Equal(t, out, op.Result.Stdout)
+}
+
+func TestCancelledContextStopsRetrying(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		jsonReply(w, 503, `{}`)
+	}, WithBackoff(func(int, *http.Response) time.Duration {
+		cancel(errors.New("cancelled by test"))
+		return time.Hour
+	}))
+	_, err := h.client.Login(ctx, loginReq())
+	require.Error(t, err)
+	assert.EqualError(t, err, "cancelled by test (last attempt: 503 Service Unavailable)")
+	assert.Equal(t, 1, h.seen.count())
+}
+
+func TestDebugLinesNeverCarryTheKey(t *testing.T) {
+	h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+		if n == 1 {
+			jsonReply(w, 500, `{"detail":"oops"}`)
+			return
+		}
+		jsonReply(w, 401, `{"detail":"Invalid API key"}`)
+	})
+	_, err := h.client.Login(context.Background(), loginReq())
+	require.Error(t, err)
+	assert.NotEmpty(t, h.log.all())
+	assert.NotContains(t, h.log.all(), testKey)
+	assert.NotContains(t, h.log.all(), "Bearer")
+	assert.NotContains(t, err.Error(), testKey)
+}
+
+func TestOperationAndLogout(t *testing.T) {
+	h := newHarness(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/reoclo/api/automation/v1/operations/op-9":
+			jsonReply(w, 200, `{"operation_id":"op-9","operation_type":"registry_login","server_id":"s","server_name":"prod-api",
+				"status":"completed","result":{"exit_code":0,"stdout":"Login Succeeded","stderr":"","duration_ms":150}}`)
+		case "/reoclo/api/automation/v1/registry-auth/logout":
+			jsonReply(w, 202, `{"operation_id":"op-10","status":"running"}`)
+		default:
+			jsonReply(w, 404, `{"detail":"Not Found"}`)
+		}
+	})
+	op, err := h.client.Operation(context.Background(), "op-9")
+	require.NoError(t, err)
+	assert.True(t, op.Succeeded())
+	assert.Equal(t, "prod-api", op.ServerName)
+
+	out, err := h.client.Logout(context.Background(), LogoutRequest{ServerID: "s", RegistryURL: "ghcr.io", RunID: "1"})
+	require.NoError(t, err)
+	assert.Equal(t, &LogoutAccepted{OperationID: "op-10", Status: "running"}, out)
+	assert.JSONEq(t, `{"server_id":"s","registry_url":"ghcr.io","run_id":"1","run_context":{"provider":""}}`, h.seen.bodies[1])
+}
+
+func TestSucceeded(t *testing.T) {
+	zero, one := 0, 1
+	tests := []struct {
+		name string
+		op   Operation
+		want bool
+	}{
+		{"completed exit 0", Operation{Status: "completed", Result: &Result{ExitCode: &zero}}, true},
+		{"completed exit 1", Operation{Status: "completed", Result: &Result{ExitCode: &one}}, false},
+		{"completed without exit code", Operation{Status: "completed", Result: &Result{}}, false},
+		{"completed without result", Operation{Status: "completed"}, false},
+		{"failed exit 0", Operation{Status: "failed", Result: &Result{ExitCode: &zero}}, false},
+		{"timeout", Operation{Status: "timeout"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, tc.op.Succeeded())
+		})
+	}
+}

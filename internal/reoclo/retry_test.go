@@ -1,0 +1,122 @@
+package reoclo
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestCheckRetry(t *testing.T) {
+	live := context.Background()
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	resp := func(code int) *http.Response { return &http.Response{StatusCode: code} }
+
+	tests := []struct {
+		name  string
+		ctx   context.Context
+		resp  *http.Response
+		err   error
+		retry bool
+	}{
+		{"connection refused", live, nil, &url.Error{Op: "Post", URL: "u", Err: errors.New("connection refused")}, true},
+		{"connection reset", live, nil, errors.New("read: connection reset by peer"), true},
+		{"408", live, resp(408), nil, true},
+		{"429", live, resp(429), nil, true},
+		{"500", live, resp(500), nil, true},
+		{"502", live, resp(502), nil, true},
+		{"503", live, resp(503), nil, true},
+		{"504", live, resp(504), nil, true},
+		{"501 will not change", live, resp(501), nil, false},
+		{"200", live, resp(200), nil, false},
+		{"202", live, resp(202), nil, false},
+		{"400", live, resp(400), nil, false},
+		{"401", live, resp(401), nil, false},
+		{"403", live, resp(403), nil, false},
+		{"404", live, resp(404), nil, false},
+		{"422", live, resp(422), nil, false},
+		{"cancelled context", cancelled, nil, errors.New("connection refused"), false},
+		{"cancelled context with 503", cancelled, resp(503), nil, false},
+		{"refused redirect", live, nil, &url.Error{Err: &RedirectError{From: "a", To: "b"}}, false},
+		{"untrusted certificate", live, nil, &url.Error{Err: x509.UnknownAuthorityError{}}, false},
+		{"reply too large", live, nil, fmt.Errorf("x: %w", &TooLargeError{}), false},
+		{"bad scheme", live, nil, errors.New(`unsupported protocol scheme "ftp"`), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			retry, err := checkRetry(tc.ctx, tc.resp, tc.err)
+			assert.Equal(t, tc.retry, retry)
+			if tc.ctx.Err() != nil {
+				assert.ErrorIs(t, err, context.Canceled)
+			}
+		})
+	}
+}
+
+// fixed returns a backoff at a fixed instant with a fixed jitter draw.
+func fixed(now time.Time, jitter float64) *backoff {
+	return &backoff{now: func() time.Time { return now }, jitter: func() float64 { return jitter }}
+}
+
+func TestBackoffDoublesWithJitter(t *testing.T) {
+	now := time.Date(2026, 4, 14, 1, 0, 0, 0, time.UTC)
+	low, high := fixed(now, 0), fixed(now, 0.999999)
+	wantCeil := []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second,
+		4 * time.Second, 8 * time.Second, 8 * time.Second, 8 * time.Second}
+	for attempt, ceil := range wantCeil {
+		t.Run(fmt.Sprint(attempt), func(t *testing.T) {
+			assert.Equal(t, ceil/2, low.wait(attempt, nil), "lowest draw is half")
+			assert.InDelta(t, float64(ceil), float64(high.wait(attempt, nil)), float64(10*time.Microsecond), "highest draw is all")
+		})
+	}
+	assert.Equal(t, 4*time.Second, low.wait(1000, nil), "no overflow for huge attempt numbers")
+}
+
+func TestBackoffHonoursRetryAfter(t *testing.T) {
+	now := time.Date(2026, 4, 14, 1, 0, 0, 0, time.UTC)
+	b := fixed(now, 0)
+	reply := func(ctx context.Context, code int, retryAfter string) *http.Response {
+		req, _ := http.NewRequestWithContext(ctx, "GET", "http://127.0.0.1/", nil)
+		h := http.Header{}
+		if retryAfter != "" {
+			h.Set("Retry-After", retryAfter)
+		}
+		return &http.Response{StatusCode: code, Header: h, Request: req}
+	}
+	far, cancel := context.WithDeadline(context.Background(), now.Add(time.Hour))
+	defer cancel()
+	near, cancel2 := context.WithDeadline(context.Background(), now.Add(3*time.Second))
+	defer cancel2()
+	past, cancel3 := context.WithDeadline(context.Background(), now.Add(-time.Second))
+	defer cancel3()
+
+	tests := []struct {
+		name string
+		resp *http.Response
+		want time.Duration
+	}{
+		{"429 seconds", reply(far, 429, "7"), 7 * time.Second},
+		{"503 seconds", reply(far, 503, "2"), 2 * time.Second},
+		{"502 seconds too", reply(far, 502, "1"), time.Second},
+		{"http date", reply(far, 429, now.Add(30*time.Second).Format(http.TimeFormat)), 30 * time.Second},
+		{"http date in the past", reply(far, 429, now.Add(-time.Minute).Format(http.TimeFormat)), 0},
+		{"capped by the deadline", reply(near, 429, "60"), 3 * time.Second},
+		{"backoff capped by the deadline too", reply(near, 503, ""), 125 * time.Millisecond},
+		{"deadline passed", reply(past, 429, "5"), 0},
+		{"garbage falls back to backoff", reply(far, 429, "soon"), 125 * time.Millisecond},
+		{"negative falls back to backoff", reply(far, 429, "-3"), 125 * time.Millisecond},
+		{"no deadline, huge value capped at a day", reply(context.Background(), 429, "999999999"), 24 * time.Hour},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, b.wait(0, tc.resp))
+		})
+	}
+}
