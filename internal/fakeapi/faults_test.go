@@ -1,0 +1,117 @@
+package fakeapi
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestScriptAnswersInOrder(t *testing.T) {
+	f := newFixture(t)
+	const page = "<html><body>502 Bad Gateway</body></html>"
+	f.api.Script(RouteLogin,
+		Fault{Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"7"}}},
+		Fault{Status: http.StatusBadGateway, Body: page, ContentType: "text/html", Times: 2},
+		Fault{Body: `{"detail":"boom"}`},
+	)
+	body := loginBody(serverID, credID)
+
+	r := f.do(t, http.MethodPost, loginPath, keyAll, body)
+	assert.Equal(t, http.StatusTooManyRequests, r.status)
+	assert.Equal(t, "7", r.header.Get("Retry-After"))
+	assert.Equal(t, "application/json", r.header.Get("Content-Type"))
+	assert.Equal(t, "Too Many Requests", r.detail(t))
+
+	for range 2 {
+		r = f.do(t, http.MethodPost, loginPath, keyAll, body)
+		assert.Equal(t, http.StatusBadGateway, r.status)
+		assert.Equal(t, "text/html", r.header.Get("Content-Type"))
+		assert.Equal(t, page, string(r.body))
+	}
+
+	r = f.do(t, http.MethodPost, loginPath, keyAll, body)
+	assert.Equal(t, http.StatusInternalServerError, r.status, "status 0 means 500")
+	assert.Equal(t, `{"detail":"boom"}`, string(r.body))
+
+	assert.Empty(t, f.api.Operations(), "faulted requests start nothing")
+	r = f.do(t, http.MethodPost, loginPath, keyAll, body)
+	assert.Equal(t, http.StatusAccepted, r.status, "the script is used up")
+	assert.Len(t, f.api.Operations(), 1)
+}
+
+func TestScriptCallsQueueUp(t *testing.T) {
+	f := newFixture(t)
+	f.api.Script(RouteOperation, Fault{Status: http.StatusServiceUnavailable})
+	f.api.Script(RouteOperation, Fault{Status: http.StatusGatewayTimeout})
+	id := f.login(t, serverID, credID)
+
+	assert.Equal(t, http.StatusServiceUnavailable, f.do(t, http.MethodGet, opsPath+id, keyAll, "").status)
+	assert.Equal(t, http.StatusGatewayTimeout, f.do(t, http.MethodGet, opsPath+id, keyAll, "").status)
+	assert.Equal(t, http.StatusOK, f.do(t, http.MethodGet, opsPath+id, keyAll, "").status)
+}
+
+func TestScriptForever(t *testing.T) {
+	f := newFixture(t)
+	f.api.Script(RouteLogout, Fault{Status: http.StatusServiceUnavailable, Times: Forever}, Fault{Status: http.StatusTeapot})
+	for range 5 {
+		assert.Equal(t, http.StatusServiceUnavailable, f.logout(t, serverID, "ghcr.io").status)
+	}
+	f.api.ClearScript(RouteLogout)
+	assert.Equal(t, http.StatusOK, f.logout(t, serverID, "ghcr.io").status, "ClearScript drops every queued fault")
+}
+
+func TestScriptMatchesOnlyItsRoute(t *testing.T) {
+	f := newFixture(t)
+	f.api.Script(RouteLogin, Fault{Status: http.StatusServiceUnavailable, Times: Forever})
+	f.api.Script(RouteOperation, Fault{Status: http.StatusBadGateway, Times: Forever})
+
+	assert.Equal(t, http.StatusOK, f.logout(t, serverID, "ghcr.io").status, "another route")
+	assert.Equal(t, http.StatusMethodNotAllowed, f.do(t, http.MethodGet, loginPath, keyAll, "").status, "another method")
+	assert.Equal(t, http.StatusNotFound, f.do(t, http.MethodPost, loginPath+"/", keyAll, "").status, "another path")
+	assert.Equal(t, http.StatusBadGateway, f.do(t, http.MethodGet, opsPath+unknownID, keyAll, "").status, "any operation ID")
+	assert.Equal(t, http.StatusServiceUnavailable, f.do(t, http.MethodPost, loginPath, "", "").status,
+		"faults answer before authentication")
+}
+
+func TestScriptRedirect(t *testing.T) {
+	f := newFixture(t)
+	f.api.Script(RouteLogin, Fault{Status: http.StatusMovedPermanently, Header: http.Header{"Location": {"https://elsewhere.example/"}}})
+	client := f.ts.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+	resp, err := client.Post(f.ts.URL+loginPath, "application/json", nil)
+	require.NoError(t, err)
+	r := readReply(t, resp)
+	assert.Equal(t, http.StatusMovedPermanently, r.status)
+	assert.Equal(t, "https://elsewhere.example/", r.header.Get("Location"))
+}
+
+func TestScriptDrop(t *testing.T) {
+	f := newFixture(t)
+	f.api.Script(RouteLogin, Fault{Drop: true})
+	body := loginBody(serverID, credID)
+
+	_, err := f.send(http.MethodPost, loginPath, keyAll, body)
+	assert.Error(t, err, "the client must see the connection drop")
+	assert.Empty(t, f.api.Operations())
+
+	r := f.do(t, http.MethodPost, loginPath, keyAll, body)
+	assert.Equal(t, http.StatusAccepted, r.status)
+
+	reqs := f.api.Requests()
+	require.Len(t, reqs, 2)
+	assert.Equal(t, 0, reqs[0].Status, "a dropped request has no status")
+	assert.True(t, reqs[0].Fault)
+	assert.Equal(t, body, string(reqs[0].Body), "the body is recorded before the drop")
+	assert.Equal(t, http.StatusAccepted, reqs[1].Status)
+}
+
+func TestScriptedHeadersAreCopied(t *testing.T) {
+	f := newFixture(t)
+	h := http.Header{"Retry-After": {"1"}}
+	f.api.Script(RouteLogin, Fault{Status: http.StatusTooManyRequests, Header: h})
+	h.Set("Retry-After", "999")
+	assert.Equal(t, "1", f.do(t, http.MethodPost, loginPath, keyAll, "").header.Get("Retry-After"))
+}
