@@ -1,0 +1,36 @@
+# The image GitHub builds for `runs.image: Dockerfile` (see action.yml).
+#
+# Build stage: the official Go image, pinned by digest (the multi-arch index digest of
+# golang:1.26.8-bookworm). Override it with --build-arg GO_IMAGE=... ; `make image-test`
+# does that with a base image it assembles offline from the local Go toolchain.
+ARG GO_IMAGE=golang:1.26.8-bookworm@sha256:a688600ca24f8a4d3ca77f95b0dd40704a9fc787c826660eb7ba0b641b8b175d
+
+FROM ${GO_IMAGE} AS build
+WORKDIR /src
+
+# Modules first: this layer is reused until go.mod or go.sum change.
+COPY go.mod go.sum ./
+RUN go mod download
+
+COPY . .
+ARG VERSION=dev
+# One static binary; the post role is the same file under a second name (a relative
+# symlink, so the final stage copies a link, not a second binary).
+RUN mkdir -p /out \
+ && CGO_ENABLED=0 go build -trimpath -buildvcs=false \
+      -ldflags "-s -w -X main.version=${VERSION}" -o /out/docker-auth . \
+ && ln -s docker-auth /out/docker-auth-post
+
+# Final stage: nothing but the binary, its second name and a CA bundle (the binary also
+# compiles in golang.org/x/crypto/x509roots/fallback, used when no system roots exist).
+FROM scratch
+ARG VERSION=dev
+LABEL org.opencontainers.image.source="https://github.com/reoclo/docker-auth" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.title="Reoclo Docker Auth" \
+      org.opencontainers.image.description="GitHub Action: docker login on a Reoclo-managed server through the Reoclo API, and logout in the post step."
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY --from=build /out/ /
+# No USER: container actions run as root so they can write the mounted /github files.
+ENTRYPOINT ["/docker-auth"]
