@@ -54,6 +54,9 @@ type Deps struct {
 	Now func() time.Time
 	// Version names this build in the User-Agent.
 	Version string
+	// Timeout bounds ctx by the timeout input; the cause of its expiry is a
+	// *TimeoutError. Nil means a real timer.
+	Timeout func(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc)
 	// ClientOptions are added to the API client's (tests inject the poll
 	// sleep, retry backoff and transport here).
 	ClientOptions []reoclo.Option
@@ -123,8 +126,11 @@ func (e *TimeoutError) Error() string {
 }
 
 // withTimeout bounds ctx by the timeout input, with a cause that says so.
-func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeoutCause(ctx, d, &TimeoutError{After: d})
+func (d Deps) withTimeout(ctx context.Context, after time.Duration) (context.Context, context.CancelFunc) {
+	if d.Timeout != nil {
+		return d.Timeout(ctx, after)
+	}
+	return context.WithTimeoutCause(ctx, after, &TimeoutError{After: after})
 }
 
 // seconds formats a duration as "120s" or "7.5s".

@@ -28,7 +28,7 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) error {
 
 	rc, runID := runContext(gh)
 	client := newClient(gh, d, cfg.API, cfg.APIKey)
-	ctx, cancel := withTimeout(ctx, cfg.Timeout)
+	ctx, cancel := d.withTimeout(ctx, cfg.Timeout)
 	defer cancel()
 
 	start := d.Now()

@@ -47,7 +47,7 @@ func logout(ctx context.Context, gh *githubactions.Action, d Deps, cfg *config.P
 	rc, runID := runContext(gh)
 
 	if !st.Finished {
-		waitCtx, cancel := withTimeout(ctx, cfg.Timeout)
+		waitCtx, cancel := d.withTimeout(ctx, cfg.Timeout)
 		op, err := client.Wait(waitCtx, st.OperationID)
 		cancel()
 		switch {
@@ -60,7 +60,7 @@ func logout(ctx context.Context, gh *githubactions.Action, d Deps, cfg *config.P
 		}
 	}
 
-	ctx, cancel := withTimeout(ctx, cfg.Timeout)
+	ctx, cancel := d.withTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	start := d.Now()
 	accepted, err := client.Logout(ctx, reoclo.LogoutRequest{

@@ -24,7 +24,7 @@ type RunContext struct {
 type LoginRequest struct {
 	ServerID     string     `json:"server_id"`
 	CredentialID string     `json:"credential_id"`
-	RunID        string     `json:"run_id,omitempty"`
+	RunID        string     `json:"run_id"`
 	RunContext   RunContext `json:"run_context"`
 }
 
@@ -41,7 +41,7 @@ type LoginAccepted struct {
 type LogoutRequest struct {
 	ServerID    string     `json:"server_id"`
 	RegistryURL string     `json:"registry_url"`
-	RunID       string     `json:"run_id,omitempty"`
+	RunID       string     `json:"run_id"`
 	RunContext  RunContext `json:"run_context"`
 }
 

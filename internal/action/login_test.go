@@ -1,0 +1,289 @@
+package action
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/reoclo/docker-auth/internal/fakeapi"
+)
+
+func TestRoleOf(t *testing.T) {
+	tests := map[string]Role{
+		"/docker-auth":                    RoleMain,
+		"docker-auth":                     RoleMain,
+		"/docker-auth-post":               RolePost,
+		"/usr/local/bin/docker-auth-post": RolePost,
+		"./bin/docker-auth-post.exe":      RolePost,
+		"/tmp/go-build/exe/main":          RoleMain,
+		"":                                RoleMain,
+	}
+	for argv0, want := range tests {
+		t.Run(argv0, func(t *testing.T) {
+			assert.Equal(t, want, RoleOf(argv0))
+		})
+	}
+}
+
+func TestMainLogsIn(t *testing.T) {
+	e := newTestEnv(t)
+	res := e.run(context.Background(), RoleMain, nil)
+	require.Equal(t, 0, res.code, res.stdout)
+
+	ops := e.api.Operations()
+	require.Len(t, ops, 1)
+	opID := ops[0].ID
+	assert.Equal(t, map[string]string{"operation_id": opID, "registry_url": "ghcr.io", "registry_type": "ghcr"}, res.outputs)
+	assert.Equal(t, map[string]string{"server_id": serverID, "registry_url": "ghcr.io", "operation_id": opID, "login_finished": "true"}, res.state)
+	assert.Contains(t, res.stdout, fmt.Sprintf("Logged in to ghcr.io on server prod-api (operation %s, 0.3 s)\n", opID))
+	assert.True(t, strings.HasPrefix(res.stdout, "::add-mask::"+testKey+"\n"), "the key is masked before anything else is printed")
+
+	reqs := e.requests()
+	assert.Equal(t, loginPath, reqs[0])
+	for _, r := range reqs[1:] {
+		assert.Equal(t, opPrefix+opID, r)
+	}
+	assert.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, e.api.LoggedIn())
+
+	var body map[string]any
+	require.NoError(t, json.Unmarshal(e.api.Requests()[0].Body, &body))
+	assert.Equal(t, map[string]any{
+		"server_id": serverID, "credential_id": ghcrCred, "run_id": "4242",
+		"run_context": map[string]any{"provider": "github_actions", "repository": "acme/webshop", "workflow": "deploy",
+			"trigger": "push", "actor": "octocat", "sha": "0123456789abcdef0123456789abcdef01234567", "ref": "refs/heads/main"},
+	}, body)
+	assert.Equal(t, "Bearer "+testKey, e.api.Requests()[0].Header.Get("Authorization"))
+	assert.Contains(t, e.api.Requests()[0].Header.Get("User-Agent"), "reoclo-docker-auth/test")
+}
+
+func TestMainSummary(t *testing.T) {
+	e := newTestEnv(t)
+	res := e.run(context.Background(), RoleMain, nil)
+	require.Equal(t, 0, res.code, res.stdout)
+	opID := res.outputs["operation_id"]
+	assert.Equal(t, "### Registry login\n\n| Registry | Type | Server | Operation | Duration |\n| --- | --- | --- | --- | --- |\n"+
+		"| ghcr.io | ghcr | prod-api | `"+opID+"` | 0.3 s |\n\n", res.summary)
+}
+
+func TestGiteaProvider(t *testing.T) {
+	e := newTestEnv(t)
+	e.env["GITEA_ACTIONS"] = "true"
+	res := e.run(context.Background(), RoleMain, nil)
+	require.Equal(t, 0, res.code, res.stdout)
+	op := e.api.Operations()[0]
+	assert.Equal(t, "gitea_actions", op.RunContext["provider"])
+}
+
+func TestMainRejectsBadInputsBeforeAnyRequest(t *testing.T) {
+	tests := []struct {
+		input, value, want string
+	}{
+		{"api_key", "", "input api_key: is required"},
+		{"server_id", "prod-api", "input server_id: must be a UUID"},
+		{"credential_id", "", "input credential_id: is required"},
+		{"cleanup", "yes", "input cleanup: must be one of true, True, TRUE, false, False, FALSE"},
+		{"timeout", "2m", "input timeout: must be a positive number of seconds"},
+		{"api_url", "http://api.example.com", "input api_url: must use https"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.input, func(t *testing.T) {
+			e := newTestEnv(t)
+			e.inputs[tc.input] = tc.value
+			res := e.run(context.Background(), RoleMain, nil)
+			assert.Equal(t, 1, res.code)
+			assert.Contains(t, res.stdout, "::error::"+tc.want)
+			assert.Empty(t, e.requests(), "nothing is sent")
+			assert.Empty(t, res.state)
+			assert.Empty(t, res.outputs)
+
+			post := e.run(context.Background(), RolePost, res.state)
+			assert.Equal(t, 0, post.code)
+			assert.Empty(t, e.requests(), "post sends nothing either")
+		})
+	}
+}
+
+func TestMainExplainsAPIErrorsAfterOneRequest(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(e *testEnv)
+		want  string
+	}{
+		{"401 invalid key", func(e *testEnv) { e.inputs["api_key"] = "rca_unknown" },
+			"the API key was refused: it is missing, invalid or expired"},
+		{"403 credential out of scope", func(e *testEnv) {
+			e.api.AddKey("rca_narrow", fakeapi.Scope{Operations: []string{fakeapi.Any}, Servers: []string{fakeapi.Any}, Credentials: []string{hubCred}})
+			e.inputs["api_key"] = "rca_narrow"
+		}, "the API key is not allowed to do this; in Reoclo, add it to the key's Allowed Credentials"},
+		{"403 operation out of scope", func(e *testEnv) {
+			e.api.AddKey("rca_logout_only", fakeapi.Scope{Operations: []string{fakeapi.OpRegistryLogout}, Servers: []string{fakeapi.Any}, Credentials: []string{fakeapi.Any}})
+			e.inputs["api_key"] = "rca_logout_only"
+		}, "the API key is not allowed to do this; in Reoclo, add it to the key's Allowed Operations"},
+		{"404 credential", func(e *testEnv) { e.inputs["credential_id"] = otherCred }, "the credential was not found: check credential_id"},
+		{"404 server", func(e *testEnv) { e.inputs["server_id"] = otherCred }, "the server was not found: check server_id"},
+		{"422 field messages", func(e *testEnv) {
+			e.api.Script(fakeapi.RouteLogin, fakeapi.Fault{Status: 422,
+				Body: `{"detail":[{"loc":["body","credential_id"],"msg":"Input should be a valid UUID","type":"uuid_parsing"}]}`})
+		}, "the API rejected the request as invalid (422 Unprocessable Entity from POST"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newTestEnv(t)
+			tc.setup(e)
+			res := e.run(context.Background(), RoleMain, nil)
+			assert.Equal(t, 1, res.code)
+			assert.Contains(t, res.stdout, "::error::start the login: "+tc.want)
+			assert.Len(t, e.requests(), 1, "exactly one request")
+			assert.Empty(t, res.state, "nothing for post to undo")
+
+			post := e.run(context.Background(), RolePost, res.state)
+			assert.Equal(t, 0, post.code)
+			assert.Len(t, e.requests(), 1, "post sends nothing")
+		})
+	}
+}
+
+func TestMainReportsTheServersReason(t *testing.T) {
+	e := newTestEnv(t)
+	e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr",
+		LoginDuration: time.Second, Status: fakeapi.StatusFailed,
+		Result: fakeapi.Result{ExitCode: 1, Stderr: "Error response from daemon: Get \"https://ghcr.io/v2/\": denied: denied\n"}})
+	e.inputs["credential_id"] = otherCred
+	res := e.run(context.Background(), RoleMain, nil)
+	assert.Equal(t, 1, res.code)
+	opID := e.api.Operations()[0].ID
+	assert.Contains(t, res.stdout, fmt.Sprintf("::error::docker login failed on server prod-api (operation %s, status failed, exit code 1): "+
+		"Error response from daemon: Get \"https://ghcr.io/v2/\": denied: denied\n", opID))
+	assert.Contains(t, res.stdout, "Output of docker login on prod-api (stderr):\n::stop-commands::")
+	assert.Empty(t, res.outputs, "no outputs for a failed login")
+	assert.Equal(t, opID, res.state["operation_id"], "post still logs out")
+}
+
+func TestMainMissingExitCodeIsAFailure(t *testing.T) {
+	e := newTestEnv(t)
+	e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr",
+		Result: fakeapi.Result{MissingExitCode: true, Stdout: "Login Succeeded"}})
+	e.inputs["credential_id"] = otherCred
+	res := e.run(context.Background(), RoleMain, nil)
+	assert.Equal(t, 1, res.code)
+	assert.Contains(t, res.stdout, "status completed, no exit code): Login Succeeded")
+}
+
+func TestMainTimesOut(t *testing.T) {
+	e := newTestEnv(t)
+	e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: fakeapi.Never})
+	e.inputs["credential_id"] = otherCred
+	e.inputs["timeout"] = "120"
+	res := e.run(context.Background(), RoleMain, nil)
+	assert.Equal(t, 1, res.code)
+	opID := e.api.Operations()[0].ID
+	assert.Contains(t, res.stdout, fmt.Sprintf("::error::timed out after 120s waiting for operation %s (last status: running)\n", opID))
+	assert.WithinRange(t, e.clock.Now(), t0.Add(120*time.Second), t0.Add(122*time.Second), "stopped at the deadline")
+	polls := len(e.requests()) - 1
+	assert.LessOrEqual(t, polls, 120, "about one request a second at most")
+	assert.Equal(t, opID, res.state["operation_id"], "state saved before polling, so post can clean up")
+	assert.NotContains(t, res.state, "login_finished")
+}
+
+func TestMainTimeoutCoversRetries(t *testing.T) {
+	e := newTestEnv(t)
+	e.inputs["timeout"] = "5"
+	e.api.Script(fakeapi.RouteOperation, fakeapi.Fault{Status: 503, Times: fakeapi.Forever})
+	res := e.run(context.Background(), RoleMain, nil)
+	assert.Equal(t, 1, res.code)
+	assert.Contains(t, res.stdout, "::error::timed out after 5s waiting for operation")
+	assert.Contains(t, res.stdout, "(last status: unknown; last error: the API is having trouble (503 Service Unavailable")
+}
+
+func TestMainRidesOutTransientPollFailures(t *testing.T) {
+	e := newTestEnv(t)
+	e.api.Script(fakeapi.RouteLogin, fakeapi.Fault{Status: 503}, fakeapi.Fault{Status: 503})
+	e.api.Script(fakeapi.RouteOperation, fakeapi.Fault{Status: 502, Times: 8, ContentType: "text/html", Body: "<html>bad gateway</html>"})
+	res := e.run(context.Background(), RoleMain, nil)
+	require.Equal(t, 0, res.code, res.stdout)
+	assert.Equal(t, "ghcr.io", res.outputs["registry_url"])
+	assert.Equal(t, []string{loginPath, loginPath, loginPath}, e.requests()[:3])
+}
+
+func TestMainCancelled(t *testing.T) {
+	e := newTestEnv(t)
+	e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: fakeapi.Never})
+	e.inputs["credential_id"] = otherCred
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sleeps := 0
+	e.beforeSleep = func() {
+		if sleeps++; sleeps == 3 {
+			cancel(&CancelledError{Signal: interrupt{}})
+		}
+	}
+	res := e.run(ctx, RoleMain, nil)
+	assert.Equal(t, 1, res.code)
+	assert.Contains(t, res.stdout, "::error::cancelled (received interrupt) waiting for operation")
+	assert.NotEmpty(t, res.state["operation_id"], "post will clean up")
+	assert.Len(t, e.requests(), 4, "the login and three polls; nothing sent after the cancel")
+}
+
+type interrupt struct{}
+
+func (interrupt) String() string { return "interrupt" }
+func (interrupt) Signal()        {}
+
+func TestMainRefusesUnsafeRegistryValues(t *testing.T) {
+	for name, url := range map[string]string{
+		"newline":   "ghcr.io\nregistry_type=evil",
+		"delimiter": "ghcr.io_GitHubActionsFileCommandDelimeter_",
+		"escape":    "ghcr.io\x1b[2K",
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newTestEnv(t)
+			e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: url, RegistryType: "ghcr"})
+			e.inputs["credential_id"] = otherCred
+			res := e.run(context.Background(), RoleMain, nil)
+			assert.Equal(t, 1, res.code)
+			assert.Contains(t, res.stdout, "::error::the API returned a registry_url that cannot be an output")
+			assert.Empty(t, res.files["GITHUB_OUTPUT"], "nothing written")
+			assert.Empty(t, res.files["GITHUB_STATE"], "nothing written")
+		})
+	}
+}
+
+func TestMainNeedsTheRunnersFiles(t *testing.T) {
+	e := newTestEnv(t)
+	e.env["GITHUB_OUTPUT"] = ""
+	vars := map[string]string{"INPUT_API_KEY": testKey, "INPUT_SERVER_ID": serverID, "INPUT_CREDENTIAL_ID": ghcrCred,
+		"INPUT_CLEANUP": "true", "INPUT_API_URL": e.url, "INPUT_TIMEOUT": "120"}
+	var out strings.Builder
+	code := Run(context.Background(), []string{"docker-auth"}, Deps{Getenv: func(k string) string { return vars[k] }, Stdout: &out, Now: time.Now})
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out.String(), "::error::GITHUB_OUTPUT is not set: docker-auth must run as a GitHub Actions step")
+	assert.Empty(t, e.requests())
+}
+
+func TestMainWithoutCleanupSavesNoState(t *testing.T) {
+	e := newTestEnv(t)
+	e.inputs["cleanup"] = "FALSE"
+	res := e.run(context.Background(), RoleMain, nil)
+	require.Equal(t, 0, res.code, res.stdout)
+	assert.Empty(t, res.state)
+	assert.Equal(t, "ghcr.io", res.outputs["registry_url"])
+}
+
+func TestHugeServerOutputIsTruncated(t *testing.T) {
+	e := newTestEnv(t)
+	huge := strings.Repeat("::error::forged annotation\n", 5<<20/27)
+	e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr",
+		Result: fakeapi.Result{ExitCode: 1, Stdout: huge, Stderr: "denied: denied"}})
+	e.inputs["credential_id"] = otherCred
+	res := e.run(context.Background(), RoleMain, nil)
+	assert.Equal(t, 1, res.code)
+	assert.Less(t, len(res.stdout), 80<<10, "the log gets at most 64 KiB of it")
+	assert.Contains(t, res.stdout, fmt.Sprintf("[output truncated: showing the first 65536 of %d bytes]", len(huge)))
+	assert.Contains(t, res.stdout, "): denied: denied\n")
+}

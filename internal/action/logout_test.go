@@ -1,0 +1,186 @@
+package action
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/reoclo/docker-auth/internal/fakeapi"
+)
+
+// loggedIn runs a successful main step and returns its state.
+func loggedIn(t *testing.T, e *testEnv) map[string]string {
+	t.Helper()
+	res := e.run(context.Background(), RoleMain, nil)
+	require.Equal(t, 0, res.code, res.stdout)
+	require.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, e.api.LoggedIn())
+	return res.state
+}
+
+func TestPostLogsOut(t *testing.T) {
+	e := newTestEnv(t)
+	state := loggedIn(t, e)
+	before := len(e.requests())
+
+	post := e.run(context.Background(), RolePost, state)
+	assert.Equal(t, 0, post.code)
+	assert.Equal(t, []string{logoutPath}, e.requests()[before:], "main saw the login finish, so post goes straight to the logout")
+	assert.Empty(t, e.api.LoggedIn())
+	ops := e.api.Operations()
+	logoutOp := ops[len(ops)-1]
+	assert.Contains(t, post.stdout, fmt.Sprintf("Logged out of ghcr.io (operation %s, 0.0 s)\n", logoutOp.ID))
+	assert.NotContains(t, post.stdout, "::warning")
+
+	var body map[string]any
+	require.NoError(t, json.Unmarshal(e.api.Requests()[before].Body, &body))
+	assert.Equal(t, serverID, body["server_id"])
+	assert.Equal(t, "ghcr.io", body["registry_url"])
+	assert.Equal(t, "4242", body["run_id"])
+	assert.Equal(t, "acme/webshop", body["run_context"].(map[string]any)["repository"])
+	assert.Empty(t, post.files["GITHUB_STATE"], "post saves nothing")
+}
+
+func TestPostReadsTheKeyFromInputsOnly(t *testing.T) {
+	e := newTestEnv(t)
+	state := loggedIn(t, e)
+	e.api.AddKey("rca_rotated", fakeapi.AllScopes())
+	e.inputs["api_key"] = "rca_rotated"
+	post := e.run(context.Background(), RolePost, state)
+	assert.Equal(t, 0, post.code)
+	reqs := e.api.Requests()
+	assert.Equal(t, "Bearer rca_rotated", reqs[len(reqs)-1].Header.Get("Authorization"))
+	for k, v := range state {
+		assert.NotContains(t, v, testKey, "state %s", k)
+	}
+}
+
+func TestPostFollowsA202Logout(t *testing.T) {
+	e := newTestEnv(t)
+	state := loggedIn(t, e)
+	e.api.SetLogoutDuration(700 * time.Millisecond)
+	before := len(e.requests())
+
+	post := e.run(context.Background(), RolePost, state)
+	assert.Equal(t, 0, post.code)
+	reqs := e.requests()[before:]
+	assert.Equal(t, logoutPath, reqs[0])
+	assert.Greater(t, len(reqs), 2, "the running logout is polled")
+	assert.Empty(t, e.api.LoggedIn(), "reported only once the logout finished")
+	assert.Contains(t, post.stdout, "Logged out of ghcr.io (operation ")
+	assert.Contains(t, post.stdout, ", 0.7 s)")
+}
+
+func TestPostWarnsWhenTheLogoutFails(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(e *testEnv)
+		want  string
+	}{
+		{"logout keeps failing", func(e *testEnv) {
+			e.api.Script(fakeapi.RouteLogout, fakeapi.Fault{Status: 500, Times: fakeapi.Forever})
+		}, "::warning::Could not log out of ghcr.io on server " + serverID + ": the API is having trouble (500 Internal Server Error"},
+		{"logout fails on the server", func(e *testEnv) {
+			e.api.SetLogout(fakeapi.Logout{Duration: time.Second, Status: fakeapi.StatusFailed,
+				Result: fakeapi.Result{ExitCode: 1, Stderr: "cannot reach docker daemon"}})
+		}, "docker logout failed (operation "},
+		{"key lacks registry_logout", func(e *testEnv) {
+			e.api.AddKey("rca_login_only", fakeapi.Scope{Operations: []string{fakeapi.OpRegistryLogin}, Servers: []string{fakeapi.Any}, Credentials: []string{fakeapi.Any}})
+			e.inputs["api_key"] = "rca_login_only"
+		}, "add it to the key's Allowed Operations"},
+		{"logout never finishes", func(e *testEnv) {
+			e.inputs["timeout"] = "10"
+			e.api.SetLogoutDuration(fakeapi.Never)
+		}, "timed out after 10s waiting for operation"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newTestEnv(t)
+			state := loggedIn(t, e)
+			tc.setup(e)
+			post := e.run(context.Background(), RolePost, state)
+			assert.Equal(t, 0, post.code, "a failed logout never fails the job")
+			assert.Contains(t, post.stdout, tc.want)
+			assert.NotContains(t, post.stdout, "::error")
+			assert.NotContains(t, post.stdout, "Logged out")
+		})
+	}
+}
+
+func TestPostWithCleanupFalseSendsNothing(t *testing.T) {
+	e := newTestEnv(t)
+	state := loggedIn(t, e)
+	before := len(e.requests())
+	e.inputs["cleanup"] = "false"
+	post := e.run(context.Background(), RolePost, state)
+	assert.Equal(t, 0, post.code)
+	assert.Len(t, e.requests(), before)
+	assert.Contains(t, post.stdout, "Cleanup is off (cleanup: false): staying logged in; nothing sent.\n")
+	assert.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, e.api.LoggedIn())
+}
+
+func TestPostWithoutStateSendsNothing(t *testing.T) {
+	e := newTestEnv(t)
+	post := e.run(context.Background(), RolePost, nil)
+	assert.Equal(t, 0, post.code)
+	assert.Empty(t, e.requests())
+	assert.Contains(t, post.stdout, "No login to undo: the main step did not start one.\n")
+}
+
+func TestPostRefusesTamperedState(t *testing.T) {
+	e := newTestEnv(t)
+	post := e.run(context.Background(), RolePost, map[string]string{"server_id": serverID, "registry_url": "ghcr.io\x1b", "operation_id": "x"})
+	assert.Equal(t, 0, post.code)
+	assert.Empty(t, e.requests())
+	assert.Contains(t, post.stdout, "::warning::Not logging out: saved state registry_url contains a control character")
+}
+
+// A login still running when main gave up must not finish after the logout
+// and leave the server logged in: post waits for it first.
+func TestPostWaitsForALateLogin(t *testing.T) {
+	e := newTestEnv(t)
+	e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: 30 * time.Second})
+	e.inputs["credential_id"] = otherCred
+	e.inputs["timeout"] = "10"
+	res := e.run(context.Background(), RoleMain, nil)
+	require.Equal(t, 1, res.code)
+	require.Contains(t, res.stdout, "timed out after 10s")
+	require.Empty(t, e.api.LoggedIn(), "the login has not finished yet")
+
+	e.inputs["timeout"] = "60"
+	post := e.run(context.Background(), RolePost, res.state)
+	assert.Equal(t, 0, post.code, post.stdout)
+	assert.Contains(t, post.stdout, "Logged out of ghcr.io")
+	e.clock.Advance(time.Hour)
+	assert.Empty(t, e.api.LoggedIn(), "nothing left logged in, even later")
+}
+
+func TestPostLogsOutEvenIfTheLoginNeverFinishes(t *testing.T) {
+	e := newTestEnv(t)
+	e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: fakeapi.Never})
+	e.inputs["credential_id"] = otherCred
+	e.inputs["timeout"] = "5"
+	res := e.run(context.Background(), RoleMain, nil)
+	require.Equal(t, 1, res.code)
+
+	post := e.run(context.Background(), RolePost, res.state)
+	assert.Equal(t, 0, post.code)
+	assert.Contains(t, post.stdout, "did not finish (timed out after 5s waiting for operation")
+	assert.Contains(t, post.stdout, "logging out anyway")
+	assert.Contains(t, post.stdout, "Logged out of ghcr.io")
+	reqs := e.requests()
+	assert.Equal(t, logoutPath, reqs[len(reqs)-1])
+}
+
+func TestPostCancelledBeforeLogout(t *testing.T) {
+	e := newTestEnv(t)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(&CancelledError{Signal: interrupt{}})
+	post := e.run(ctx, RolePost, map[string]string{"server_id": serverID, "registry_url": "ghcr.io", "operation_id": "abc"})
+	assert.Equal(t, 0, post.code)
+	assert.Contains(t, post.stdout, "::warning::Could not log out of ghcr.io on server "+serverID+": cancelled before the logout was sent")
+}
