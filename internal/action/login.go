@@ -44,7 +44,7 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) error {
 	if cfg.Cleanup {
 		loginState{ServerID: cfg.ServerID, RegistryURL: accepted.RegistryURL, OperationID: accepted.OperationID}.save(gh)
 	}
-	gh.Debugf("login accepted: operation %s for %s", accepted.OperationID, accepted.RegistryURL)
+	gh.Debugf("login accepted: operation %s for %s", accepted.OperationID, untrusted.Line(accepted.RegistryURL, maxRegistryURL))
 
 	op, err := client.Wait(ctx, accepted.OperationID)
 	if err != nil {
@@ -70,7 +70,7 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) error {
 		OperationID: accepted.OperationID, Took: took,
 	})
 	gh.Infof("%s", fmt.Sprintf("Logged in to %s on server %s (operation %s, %.1f s)",
-		accepted.RegistryURL, server, accepted.OperationID, took.Seconds()))
+		untrusted.Line(accepted.RegistryURL, maxRegistryURL), server, accepted.OperationID, took.Seconds()))
 	return nil
 }
 

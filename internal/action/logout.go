@@ -35,7 +35,8 @@ func runPost(ctx context.Context, gh *githubactions.Action, d Deps) error {
 		return nil
 	}
 	if err := logout(ctx, gh, d, cfg, st); err != nil {
-		gh.Warningf("%s", fmt.Sprintf("Could not log out of %s on server %s: %v", st.RegistryURL, st.ServerID, err))
+		gh.Warningf("%s", fmt.Sprintf("Could not log out of %s on server %s: %v",
+			untrusted.Line(st.RegistryURL, maxRegistryURL), untrusted.Line(st.ServerID, 64), err))
 	}
 	return nil
 }
@@ -82,6 +83,7 @@ func logout(ctx context.Context, gh *githubactions.Action, d Deps, cfg *config.P
 			return fmt.Errorf("docker logout failed (%s): %s", outcome(op), reason(op))
 		}
 	}
-	gh.Infof("%s", fmt.Sprintf("Logged out of %s (operation %s, %.1f s)", st.RegistryURL, accepted.OperationID, d.Now().Sub(start).Seconds()))
+	gh.Infof("%s", fmt.Sprintf("Logged out of %s (operation %s, %.1f s)",
+		untrusted.Line(st.RegistryURL, maxRegistryURL), accepted.OperationID, d.Now().Sub(start).Seconds()))
 	return nil
 }

@@ -290,6 +290,24 @@ func TestServerOutputStaysData(t *testing.T) {
 	assert.Empty(t, w.api.LoggedIn())
 }
 
+// A server name or registry URL holding the runner's legacy "##[command]"
+// form, which it recognises anywhere in a line, must not set anything.
+func TestLegacyCommandsInAPIStringsStayData(t *testing.T) {
+	w := newWorld(t)
+	const evilServer = "00000000-0000-4000-8000-0000000000aa"
+	w.api.AddServer(evilServer, "prod ##[set-output name=registry_type;]forged")
+	w.api.AddCredential(fakeapi.Credential{ID: badCred, RegistryURL: "ghcr.io##[save-state name=server_id;]forged", RegistryType: "ghcr"})
+	s := w.step("login", badCred, map[string]string{"server_id": evilServer})
+	main := w.main(context.Background(), s)
+	require.False(t, main.Failed, main.LogText())
+	assert.Equal(t, "ghcr", main.Outputs["registry_type"])
+	assert.Equal(t, evilServer, main.State["server_id"])
+	assert.Contains(t, main.LogText(), "on server prod ## [set-output")
+	post := w.post(s, main)
+	assert.False(t, post.Failed)
+	assert.Empty(t, w.api.LoggedIn())
+}
+
 func TestNewlineInRegistryURLIsRefused(t *testing.T) {
 	w := newWorld(t)
 	w.api.AddCredential(fakeapi.Credential{ID: badCred, RegistryURL: "ghcr.io\nregistry_type=forged", RegistryType: "ghcr"})

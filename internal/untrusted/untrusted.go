@@ -15,8 +15,14 @@ import (
 
 // Line returns s as one printable line of at most max bytes: runs of white
 // space (line breaks included) become one space, other control and invalid
-// characters become U+FFFD, and a cut is marked with "…".
+// characters become U+FFFD, and a cut is marked with "…". The runner's legacy
+// "##[command]" form, which it recognises anywhere in a line, is broken up as
+// "## [".
 func Line(s string, max int) string {
+	return strings.ReplaceAll(line(s, max), "##[", "## [")
+}
+
+func line(s string, max int) string {
 	var b strings.Builder
 	space := false
 	for i, r := range s {

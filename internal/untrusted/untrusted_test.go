@@ -25,6 +25,8 @@ func TestLine(t *testing.T) {
 		{"line separator folds", "a\u2028b", 100, "a b"},
 		{"cut", strings.Repeat("x", 50), 10, strings.Repeat("x", 10) + "…"},
 		{"empty", "", 10, ""},
+		{"legacy command broken up", "x ##[set-output name=a;]b", 100, "x ## [set-output name=a;]b"},
+		{"legacy command across a fold", "##\n[x", 100, "## [x"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
