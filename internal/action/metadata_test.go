@@ -1,0 +1,125 @@
+package action
+
+import (
+	"context"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/reoclo/docker-auth/internal/config"
+	"github.com/reoclo/docker-auth/internal/runner"
+)
+
+// loadActionYML reads the repository's action.yml the way the runner does:
+// unknown keys are errors.
+func loadActionYML(t *testing.T) *runner.Action {
+	t.Helper()
+	a, err := runner.LoadAction(filepath.Join("..", "..", "action.yml"))
+	require.NoError(t, err)
+	return a
+}
+
+// inputsRead records every input name the config package asks for.
+func inputsRead(load func(config.GetInputFunc)) []string {
+	seen := map[string]bool{}
+	load(func(name string) string {
+		seen[name] = true
+		return map[string]string{"cleanup": "true"}[name]
+	})
+	var names []string
+	for n := range seen {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func TestActionYMLMatchesTheCode(t *testing.T) {
+	a := loadActionYML(t)
+
+	t.Run("metadata GitHub requires", func(t *testing.T) {
+		assert.NotEmpty(t, a.Name)
+		assert.NotEmpty(t, a.Description)
+		assert.NotEmpty(t, a.Branding["icon"])
+		assert.NotEmpty(t, a.Branding["color"])
+	})
+
+	t.Run("runs: one binary, two entry points, post always", func(t *testing.T) {
+		assert.Equal(t, "docker", a.Runs.Using)
+		assert.NotEmpty(t, a.Runs.Image)
+		assert.Equal(t, "/docker-auth", a.Runs.Entrypoint)
+		assert.Equal(t, "/"+PostName, a.Runs.PostEntrypoint)
+		assert.NotContains(t, a.Runs.PostEntrypoint, " ", "an entry point is one path, never split into arguments")
+		assert.Equal(t, RoleMain, RoleOf(a.Runs.Entrypoint))
+		assert.Equal(t, RolePost, RoleOf(a.Runs.PostEntrypoint))
+		assert.Equal(t, "always()", a.Runs.PostIf)
+	})
+
+	t.Run("every input read is declared, every declared input is read", func(t *testing.T) {
+		read := map[string]bool{}
+		for _, n := range inputsRead(func(g config.GetInputFunc) { _, _ = config.Load(g) }) {
+			read[n] = true
+		}
+		for _, n := range inputsRead(func(g config.GetInputFunc) { _, _ = config.LoadPost(g) }) {
+			read[n] = true
+		}
+		var readNames, declared []string
+		for n := range read {
+			readNames = append(readNames, n)
+		}
+		for n := range a.Inputs {
+			declared = append(declared, n)
+		}
+		sort.Strings(readNames)
+		sort.Strings(declared)
+		assert.Equal(t, declared, readNames)
+		assert.ElementsMatch(t, config.Inputs, declared)
+	})
+
+	t.Run("inputs are described, named with underscores, required as the code needs", func(t *testing.T) {
+		name := regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+		for n, in := range a.Inputs {
+			assert.NotEmpty(t, in.Description, "input %s", n)
+			assert.Regexp(t, name, n, "hyphens would be kept in INPUT_ names")
+		}
+		for _, n := range []string{"api_key", "server_id", "credential_id"} {
+			assert.True(t, a.Inputs[n].Required, n)
+			assert.False(t, a.Inputs[n].HasDefault, n)
+		}
+		assert.Equal(t, "true", a.Inputs["cleanup"].Default)
+		assert.Equal(t, "https://api.reoclo.com", a.Inputs["api_url"].Default)
+		assert.Equal(t, "120", a.Inputs["timeout"].Default)
+	})
+
+	t.Run("the defaults are valid inputs", func(t *testing.T) {
+		in := map[string]string{"api_key": testKey, "server_id": serverID, "credential_id": ghcrCred}
+		for n, def := range a.Inputs {
+			if def.HasDefault {
+				in[n] = def.Default
+			}
+		}
+		_, err := config.Load(func(n string) string { return in[n] })
+		assert.NoError(t, err)
+	})
+
+	t.Run("outputs: declared, described, and exactly what a login sets", func(t *testing.T) {
+		e := newTestEnv(t)
+		res := e.run(context.Background(), RoleMain, nil)
+		require.Equal(t, 0, res.code, res.stdout)
+		var set, declared []string
+		for n := range res.outputs {
+			set = append(set, n)
+		}
+		for n, out := range a.Outputs {
+			declared = append(declared, n)
+			assert.NotEmpty(t, out.Description, "output %s", n)
+		}
+		sort.Strings(set)
+		sort.Strings(declared)
+		assert.Equal(t, declared, set)
+	})
+}
