@@ -5,7 +5,10 @@
 # does that with a base image it assembles offline from the local Go toolchain.
 ARG GO_IMAGE=golang:1.26.8-bookworm@sha256:a688600ca24f8a4d3ca77f95b0dd40704a9fc787c826660eb7ba0b641b8b175d
 
-FROM ${GO_IMAGE} AS build
+# The build stage runs on the builder's own platform and cross-compiles for the target one
+# (TARGETOS/TARGETARCH, set by BuildKit and buildah): a multi-arch build compiles natively
+# instead of under emulation.
+FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS build
 WORKDIR /src
 
 # Modules first: this layer is reused until go.mod or go.sum change.
@@ -13,11 +16,12 @@ COPY go.mod go.sum ./
 RUN go mod download
 
 COPY . .
+ARG TARGETOS TARGETARCH
 ARG VERSION=dev
 # One static binary; the post role is the same file under a second name (a relative
 # symlink, so the final stage copies a link, not a second binary).
 RUN mkdir -p /out \
- && CGO_ENABLED=0 go build -trimpath -buildvcs=false \
+ && CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} go build -trimpath -buildvcs=false \
       -ldflags "-s -w -X main.version=${VERSION}" -o /out/docker-auth . \
  && ln -s docker-auth /out/docker-auth-post
 
