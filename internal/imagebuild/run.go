@@ -52,9 +52,9 @@ func (b *Buildah) Run(ctx context.Context, image string, opts RunOptions) (int, 
 	}
 	defer func() { _ = b.rm(ctx, ctr) }()
 
-	// Not CommandContext: buildah answers SIGINT by killing the program outright, so the
-	// signals go to the program itself (see stopOnCancel).
-	cmd := exec.Command("buildah", append(b.globalArgs(), runArgs(ctr, opts)...)...)
+	// Not cancelled with ctx: buildah answers SIGINT by killing the program outright, so
+	// the signals go to the program itself (see stopOnCancel).
+	cmd := exec.CommandContext(context.WithoutCancel(ctx), "buildah", append(b.globalArgs(), runArgs(ctr, opts)...)...)
 	stderr := &statusFilter{w: writerOrDiscard(opts.Stderr)}
 	cmd.Stdout, cmd.Stderr = opts.Stdout, stderr
 	cmd.WaitDelay = 2 * time.Second

@@ -46,8 +46,12 @@ func EnsureTools(ctx context.Context, log io.Writer) error {
 	if _, err := exec.LookPath("buildah"); err != nil {
 		return fmt.Errorf("buildah still missing after apt-get install: %w", err)
 	}
-	if ok, err := isStatic(BusyboxPath); !ok {
-		return fmt.Errorf("%s is not a static busybox after apt-get install: %v", BusyboxPath, err)
+	ok, err := isStatic(BusyboxPath)
+	if err != nil {
+		return fmt.Errorf("after apt-get install: %w", err)
+	}
+	if !ok {
+		return fmt.Errorf("%s is not a static busybox after apt-get install", BusyboxPath)
 	}
 	return nil
 }

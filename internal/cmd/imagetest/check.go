@@ -49,7 +49,7 @@ func checkImage(img imagebuild.Image, files map[string]imagebuild.File) error {
 	}
 	if post, ok := files["/docker-auth-post"]; !ok {
 		errs = append(errs, errors.New("/docker-auth-post is missing"))
-	} else if !sameBinary(files, "/docker-auth-post", post, bin) {
+	} else if !sameBinary("/docker-auth-post", post, bin) {
 		errs = append(errs, fmt.Errorf("/docker-auth-post (mode %v, %d bytes) is neither a symlink to nor a hard link of /docker-auth", post.Mode, post.Size))
 	}
 	if ca := files["/etc/ssl/certs/ca-certificates.crt"]; !ca.Mode.IsRegular() || ca.Size == 0 {
@@ -60,7 +60,7 @@ func checkImage(img imagebuild.Image, files map[string]imagebuild.File) error {
 
 // sameBinary reports whether the file at name is /docker-auth under another name: a
 // symlink that resolves to it, or a hard link (same inode). A second copy is not.
-func sameBinary(files map[string]imagebuild.File, name string, f, bin imagebuild.File) bool {
+func sameBinary(name string, f, bin imagebuild.File) bool {
 	if f.Mode&fs.ModeSymlink != 0 {
 		target := f.Target
 		if !path.IsAbs(target) {

@@ -35,6 +35,11 @@ const (
 )
 
 func main() {
+	os.Exit(imageTest())
+}
+
+// imageTest runs the test and returns the process's exit code.
+func imageTest() int {
 	verbose := flag.Bool("v", false, "stream apt-get and buildah output, and show each step's job log")
 	contextDir := flag.String("context", "", "build context (default: the module root)")
 	buildOnly := flag.Bool("build-only", false, "build and check the image, skip the entry-point runs")
@@ -57,8 +62,9 @@ func main() {
 			fmt.Fprintf(os.Stderr, "--- apt-get/buildah output (last 8 KiB):\n%s\n---\n", tail(log.Bytes(), 8<<10))
 		}
 		fmt.Fprintln(os.Stderr, "image-test: FAIL:", err)
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
 func run(ctx context.Context, out, log, stepLogs io.Writer, contextDir string, buildOnly bool) (err error) {

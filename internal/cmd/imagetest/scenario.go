@@ -127,7 +127,7 @@ func newFakeAPI() *fakeapi.Server {
 // API served on 127.0.0.1.
 func (h *harness) run(ctx context.Context, sc scenario) (main, post *runner.Result, err error) {
 	h.api = newFakeAPI()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, nil, err
 	}
