@@ -73,6 +73,9 @@ func run(ctx context.Context, out, log, stepLogs io.Writer, contextDir string, b
 		fmt.Fprintf(out, "image-test: [%5.1fs] %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
 	}
 
+	if os.Geteuid() != 0 {
+		return errors.New("run as root: buildah's vfs storage and chroot isolation need it (and apt-get, to install buildah)")
+	}
 	goEnv, err := goEnv(ctx, "GOMOD", "GOROOT", "GOMODCACHE", "GOVERSION")
 	if err != nil {
 		return err
