@@ -105,6 +105,8 @@ func TestMainRejectsBadInputsBeforeAnyRequest(t *testing.T) {
 			post := e.run(context.Background(), RolePost, res.state)
 			assert.Equal(t, 0, post.code)
 			assert.Empty(t, e.requests(), "post sends nothing either")
+			assert.Contains(t, post.stdout, "No login to undo: the main step did not start one.")
+			assert.NotContains(t, post.stdout, "::warning")
 		})
 	}
 }

@@ -17,21 +17,21 @@ import (
 func runPost(ctx context.Context, gh *githubactions.Action, d Deps) error {
 	maskKey(gh, gh.GetInput(config.InputAPIKey))
 	cfg, err := config.LoadPost(gh.GetInput)
-	if err != nil {
-		gh.Warningf("%s", fmt.Sprintf("Not logging out: %v", err))
-		return nil
-	}
-	if !cfg.Cleanup {
+	if err == nil && !cfg.Cleanup {
 		gh.Infof("%s", "Cleanup is off (cleanup: false): staying logged in; nothing sent.")
 		return nil
 	}
-	st, ok, err := readState(d.Getenv)
-	if err != nil {
+	st, ok, stateErr := readState(d.Getenv)
+	switch {
+	case !ok && stateErr == nil:
+		// Bad inputs included: main failed on them before sending anything.
+		gh.Infof("%s", "No login to undo: the main step did not start one.")
+		return nil
+	case err != nil:
 		gh.Warningf("%s", fmt.Sprintf("Not logging out: %v", err))
 		return nil
-	}
-	if !ok {
-		gh.Infof("%s", "No login to undo: the main step did not start one.")
+	case stateErr != nil:
+		gh.Warningf("%s", fmt.Sprintf("Not logging out: %v", stateErr))
 		return nil
 	}
 	if err := logout(ctx, gh, d, cfg, st); err != nil {

@@ -131,6 +131,17 @@ func TestPostWithoutStateSendsNothing(t *testing.T) {
 	assert.Contains(t, post.stdout, "No login to undo: the main step did not start one.\n")
 }
 
+func TestPostWarnsOnBadInputsWhenThereIsALogin(t *testing.T) {
+	e := newTestEnv(t)
+	state := loggedIn(t, e)
+	before := len(e.requests())
+	e.inputs["api_url"] = "http://api.example.com"
+	post := e.run(context.Background(), RolePost, state)
+	assert.Equal(t, 0, post.code)
+	assert.Contains(t, post.stdout, "::warning::Not logging out: input api_url: must use https")
+	assert.Len(t, e.requests(), before)
+}
+
 func TestPostRefusesTamperedState(t *testing.T) {
 	e := newTestEnv(t)
 	post := e.run(context.Background(), RolePost, map[string]string{"server_id": serverID, "registry_url": "ghcr.io\x1b", "operation_id": "x"})
