@@ -1,0 +1,171 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/reoclo/docker-auth/internal/bench"
+	"github.com/reoclo/docker-auth/internal/reoclo"
+)
+
+// The issue's targets.
+const (
+	maxOverhead = 150 * time.Millisecond // step time over the server's login time, median
+	maxBadInput = 20 * time.Millisecond  // process start to exit on a bad input, median
+	maxBinary   = 10e6                   // bytes
+	maxRSS      = 10e6                   // bytes, a normal login
+	maxRSSBig   = 24e6                   // bytes, 5 MB of server output
+	maxPollRate = 1.0                    // requests a second over a long wait
+	longWait    = 120 * time.Second      // a long wait: the timeout input's default
+)
+
+// header is what the report says before the figures.
+type header struct {
+	machine machine
+	built   string
+	size    int64
+	haveRSS bool
+	tls     string
+}
+
+// target is one limit of the issue and the figure measured against it.
+type target struct {
+	what       string
+	got, limit float64
+	unit       string // "ms", "MB" or "req/s"
+	measured   bool
+}
+
+func (t target) verdict() string {
+	switch {
+	case !t.measured:
+		return "SKIP"
+	case t.got <= t.limit:
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+func (t target) format(v float64) string {
+	switch t.unit {
+	case "ms":
+		return fmt.Sprintf("%.1f ms", v)
+	case "MB":
+		return fmt.Sprintf("%.1f MB", v/1e6)
+	}
+	return fmt.Sprintf("%.2f %s", v, t.unit)
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", msf(d)) }
+
+func msf(d time.Duration) float64 { return float64(d) / 1e6 }
+
+func secs(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " s" }
+
+func report(w io.Writer, h header, results []result) {
+	m := h.machine
+	fmt.Fprintln(w, "docker-auth benchmark: the main step run by the runner emulator against the fake Reoclo API on 127.0.0.1")
+	fmt.Fprintf(w, "machine:  %s, %d CPUs, %s RAM; %s, kernel %s, %s; %s\n", m.CPU, m.CPUs, m.Memory, m.OS, m.Kernel, m.GOARCH, m.Go)
+	fmt.Fprintf(w, "binary:   %s: %.2f MB (%d bytes)\n", h.built, float64(h.size)/1e6, h.size)
+	if h.haveRSS {
+		fmt.Fprintf(w, "peak RSS: the binary's ru_maxrss, as %s -f %%M reports it (%s)\n", timeBin, m.GNUTime)
+	} else {
+		fmt.Fprintf(w, "peak RSS: not measured, %s not found (Debian: apt-get install time)\n", timeBin)
+	}
+	fmt.Fprintf(w, "TLS:      %s\n", h.tls)
+	fmt.Fprintln(w)
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario\truns\tstep median\tstep p95\toverhead median\toverhead p95\texit after done\trequests\tpeak RSS\t")
+	var targets []target
+	for _, r := range results {
+		var steps, over, after []time.Duration
+		var reqs []int
+		var peak int64
+		for _, s := range r.samples {
+			steps = append(steps, s.step)
+			over = append(over, s.step-r.sc.serverTime())
+			after = append(after, s.afterDone)
+			reqs = append(reqs, s.requests)
+			peak = max(peak, s.peakKiB)
+		}
+		afterCol, rssCol := "-", "-"
+		if r.sc.kind != kindBad {
+			afterCol = ms(bench.Median(after))
+		}
+		if h.haveRSS {
+			rssCol = fmt.Sprintf("%.1f MB", float64(peak)*1024/1e6)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t\n", r.sc.name, len(r.samples),
+			ms(bench.Median(steps)), ms(bench.Percentile(steps, 95)),
+			ms(bench.Median(over)), ms(bench.Percentile(over, 95)), afterCol,
+			bench.Median(reqs), rssCol)
+
+		rss := target{what: r.sc.name + ": peak RSS", unit: "MB", got: float64(peak) * 1024, measured: h.haveRSS}
+		switch r.sc.kind {
+		case kindLogin:
+			rss.limit = maxRSS
+			targets = append(targets, target{
+				what: r.sc.name + ": median overhead over the server's time", unit: "ms",
+				got: msf(bench.Median(over)), limit: msf(maxOverhead), measured: true,
+			}, rss)
+		case kindBig:
+			rss.limit = maxRSSBig
+			targets = append(targets, rss)
+		case kindBad:
+			targets = append(targets, target{
+				what: r.sc.name + ": median start to exit", unit: "ms",
+				got: msf(bench.Median(steps)), limit: msf(maxBadInput), measured: true,
+			})
+		}
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(w, "  step: process start to exit (through GNU time when it measures RSS); overhead: step minus the login's time on")
+	fmt.Fprintln(w, "  the server; exit after done: process exit minus the login's end on the server (median); requests: received by the")
+	fmt.Fprintln(w, "  fake API in the run (median); peak RSS: the largest of the runs; MB = 10^6 bytes.")
+
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "poll schedule (computed from reoclo.PollInterval, request time not counted):")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "login takes\trequests (1 POST + polls)\trequests a second\t")
+	var longRate float64
+	for _, wait := range []time.Duration{300 * time.Millisecond, 3 * time.Second, 10 * time.Second, 30 * time.Second, 60 * time.Second, longWait} {
+		n := 1 + bench.Polls(wait, reoclo.PollInterval)
+		rate := float64(n) / wait.Seconds()
+		if wait == longWait {
+			longRate = rate
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t\n", secs(wait), n, rate)
+	}
+	_ = tw.Flush()
+
+	targets = append(targets,
+		target{what: "a " + secs(longWait) + " wait: requests a second", unit: "req/s", got: longRate, limit: maxPollRate, measured: true},
+		target{what: "binary size", unit: "MB", got: float64(h.size), limit: maxBinary, measured: true},
+	)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "targets:")
+	failed, skipped := 0, 0
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, t := range targets {
+		switch t.verdict() {
+		case "FAIL":
+			failed++
+		case "SKIP":
+			skipped++
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t(limit %s)\n", t.verdict(), t.what, t.format(t.got), t.format(t.limit))
+	}
+	_ = tw.Flush()
+	switch {
+	case failed > 0:
+		fmt.Fprintf(w, "verdict: FAIL, %d of %d targets missed\n", failed, len(targets))
+	case skipped > 0:
+		fmt.Fprintf(w, "verdict: no target missed, but %d of %d not measured\n", skipped, len(targets))
+	default:
+		fmt.Fprintf(w, "verdict: PASS, all %d targets met\n", len(targets))
+	}
+}
