@@ -84,13 +84,11 @@ func Run(ctx context.Context, args []string, d Deps) (code int) {
 		}
 	}()
 
-	var err error
 	if role == RolePost {
-		err = runPost(ctx, gh, d)
-	} else {
-		err = runMain(ctx, gh, d)
+		runPost(ctx, gh, d)
+		return 0
 	}
-	if err != nil {
+	if err := runMain(ctx, gh, d); err != nil {
 		gh.Errorf("%s", err.Error())
 		return 1
 	}

@@ -56,7 +56,7 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) error {
 	took := d.Now().Sub(start)
 	server := serverLabel(op, cfg.ServerID)
 	if !op.Succeeded() {
-		if err := printResult(gh, d, "docker login", server, op); err != nil {
+		if err := printResult(d, "docker login", server, op); err != nil {
 			return err
 		}
 		return loginFailed(op, server)
@@ -84,7 +84,7 @@ func serverLabel(op *reoclo.Operation, serverID string) string {
 }
 
 // printResult prints the server's output of a failed command as plain data.
-func printResult(gh *githubactions.Action, d Deps, what, server string, op *reoclo.Operation) error {
+func printResult(d Deps, what, server string, op *reoclo.Operation) error {
 	if op.Result == nil {
 		return nil
 	}

@@ -13,32 +13,31 @@ import (
 
 // runPost is the post step: unless cleanup is false, log out of the registry
 // the main step logged in to, on the same server. Every failure here is a
-// warning: the post step never fails the job.
-func runPost(ctx context.Context, gh *githubactions.Action, d Deps) error {
+// warning: the post step never fails the job, so it returns nothing.
+func runPost(ctx context.Context, gh *githubactions.Action, d Deps) {
 	maskKey(gh, gh.GetInput(config.InputAPIKey))
 	cfg, err := config.LoadPost(gh.GetInput)
 	if err == nil && !cfg.Cleanup {
 		gh.Infof("%s", "Cleanup is off (cleanup: false): staying logged in; nothing sent.")
-		return nil
+		return
 	}
 	st, ok, stateErr := readState(d.Getenv)
 	switch {
 	case !ok && stateErr == nil:
 		// Bad inputs included: main failed on them before sending anything.
 		gh.Infof("%s", "No login to undo: the main step did not start one.")
-		return nil
+		return
 	case err != nil:
 		gh.Warningf("%s", fmt.Sprintf("Not logging out: %v", err))
-		return nil
+		return
 	case stateErr != nil:
 		gh.Warningf("%s", fmt.Sprintf("Not logging out: %v", stateErr))
-		return nil
+		return
 	}
 	if err := logout(ctx, gh, d, cfg, st); err != nil {
 		gh.Warningf("%s", fmt.Sprintf("Could not log out of %s on server %s: %v",
 			untrusted.Line(st.RegistryURL, maxRegistryURL), untrusted.Line(st.ServerID, 64), err))
 	}
-	return nil
 }
 
 // logout waits (bounded) for a login that may still be running, so it cannot
@@ -70,14 +69,14 @@ func logout(ctx context.Context, gh *githubactions.Action, d Deps, cfg *config.P
 	if err != nil {
 		return err
 	}
-	op := &reoclo.Operation{OperationID: accepted.OperationID, Status: accepted.Status}
 	if accepted.Status != reoclo.StatusCompleted {
-		if op, err = client.Wait(ctx, accepted.OperationID); err != nil {
+		op, err := client.Wait(ctx, accepted.OperationID)
+		if err != nil {
 			return err
 		}
 		if !op.Succeeded() {
 			server := serverLabel(op, st.ServerID)
-			if err := printResult(gh, d, "docker logout", server, op); err != nil {
+			if err := printResult(d, "docker logout", server, op); err != nil {
 				return err
 			}
 			return fmt.Errorf("docker logout failed (%s): %s", outcome(op), reason(op))

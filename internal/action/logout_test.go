@@ -41,7 +41,9 @@ func TestPostLogsOut(t *testing.T) {
 	assert.Equal(t, serverID, body["server_id"])
 	assert.Equal(t, "ghcr.io", body["registry_url"])
 	assert.Equal(t, "4242", body["run_id"])
-	assert.Equal(t, "acme/webshop", body["run_context"].(map[string]any)["repository"])
+	rc, ok := body["run_context"].(map[string]any)
+	require.True(t, ok, "run_context is an object")
+	assert.Equal(t, "acme/webshop", rc["repository"])
 	assert.Empty(t, post.files["GITHUB_STATE"], "post saves nothing")
 }
 

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"testing"
 	"time"
 
@@ -160,7 +159,7 @@ func TestLoadPost(t *testing.T) {
 	t.Run("bad cleanup", func(t *testing.T) {
 		_, err := LoadPost(inputs(map[string]string{InputCleanup: "maybe"}))
 		var ie *InputError
-		require.True(t, errors.As(err, &ie))
+		require.ErrorAs(t, err, &ie)
 		assert.Equal(t, InputCleanup, ie.Input)
 	})
 }

@@ -313,7 +313,7 @@ func TestNewlineInRegistryURLIsRefused(t *testing.T) {
 	w.api.AddCredential(fakeapi.Credential{ID: badCred, RegistryURL: "ghcr.io\nregistry_type=forged", RegistryType: "ghcr"})
 	main := w.main(context.Background(), w.step("login", badCred, nil))
 	assert.True(t, main.Failed)
-	assert.Nil(t, main.FileCommandErr)
+	require.NoError(t, main.FileCommandErr)
 	assert.Empty(t, main.Outputs)
 	assert.Empty(t, main.Files["GITHUB_OUTPUT"])
 	require.NotEmpty(t, main.Annotations)

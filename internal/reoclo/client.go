@@ -38,6 +38,7 @@ type Client struct {
 	key       string
 	userAgent string
 	http      *retryablehttp.Client
+	transport *loggingTransport
 	log       Logger
 	now       func() time.Time
 	sleep     func(context.Context, time.Duration) error
@@ -93,7 +94,7 @@ func WithBackoff(b Backoff) Option {
 // TLS settings, say).
 func WithTransport(rt http.RoundTripper) Option {
 	return func(c *Client) {
-		c.http.HTTPClient.Transport.(*loggingTransport).next = rt
+		c.transport.next = rt
 	}
 }
 
@@ -108,7 +109,8 @@ func New(base *url.URL, key string, opts ...Option) *Client {
 		now:       time.Now,
 		sleep:     sleepContext,
 	}
-	transport := &loggingTransport{next: http.DefaultTransport.(*http.Transport).Clone()}
+	transport := &loggingTransport{next: newHTTPTransport()}
+	c.transport = transport
 	c.http = &retryablehttp.Client{
 		HTTPClient: &http.Client{
 			Transport:     transport,
@@ -116,8 +118,8 @@ func New(base *url.URL, key string, opts ...Option) *Client {
 			CheckRedirect: sameOriginOnly(base.Scheme + "://" + base.Host),
 		},
 		Logger:       nil, // the library's default logger prints URLs to the job log
-		RetryWaitMin: retryWaitMin,
-		RetryWaitMax: retryWaitMax,
+		RetryWaitMin: minRetryWait,
+		RetryWaitMax: maxRetryWait,
 		RetryMax:     maxAttempts - 1,
 		CheckRetry:   checkRetry,
 		ErrorHandler: keepLastResponse,
@@ -131,6 +133,15 @@ func New(base *url.URL, key string, opts ...Option) *Client {
 	transport.log = c.log
 	transport.now = c.now
 	return c
+}
+
+// newHTTPTransport returns a private copy of net/http's default transport
+// (proxy from the environment, HTTP/2, sane dial and TLS timeouts).
+func newHTTPTransport() http.RoundTripper {
+	if t, ok := http.DefaultTransport.(*http.Transport); ok {
+		return t.Clone()
+	}
+	return http.DefaultTransport
 }
 
 // keepLastResponse hands back the last reply once retries run out, so its
@@ -151,22 +162,21 @@ func (c *Client) endpoint(path string) *url.URL {
 	return &u
 }
 
-// do sends one API call with retries and decodes a 2xx reply into out. It
-// returns the reply's status.
-func (c *Client) do(ctx context.Context, method, path string, in, out any) (int, error) {
+// do sends one API call with retries and decodes a 2xx reply into out.
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
 	u := c.endpoint(path)
 	var body any
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
-			return 0, fmt.Errorf("encode %s %s: %w", method, u, err)
+			return fmt.Errorf("encode %s %s: %w", method, u, err)
 		}
 		body = b
 	}
 	ctx, attempts := withAttempts(ctx)
 	req, err := retryablehttp.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {
-		return 0, fmt.Errorf("build %s %s: %w", method, u, err)
+		return fmt.Errorf("build %s %s: %w", method, u, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.key)
 	req.Header.Set("Accept", "application/json")
@@ -178,13 +188,13 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) (int,
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return 0, &InterruptedError{Cause: context.Cause(ctx), Last: attempts.lastOutcome()}
+			return &InterruptedError{Cause: context.Cause(ctx), Last: attempts.lastOutcome()}
 		}
 		var uerr *url.Error
 		if errors.As(err, &uerr) {
 			err = uerr.Err // it repeats method and URL, which we name below
 		}
-		return 0, &RequestError{Method: method, URL: u.String(), Attempts: int(attempts.n.Load()), Err: err}
+		return &RequestError{Method: method, URL: u.String(), Attempts: int(attempts.n.Load()), Err: err}
 	}
 	defer func() { _ = resp.Body.Close() }()
 
@@ -196,15 +206,15 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) (int,
 		}
 		apiErr := newAPIError(method, u.String(), resp.StatusCode, resp.Header.Get("Content-Type"), raw, truncated || readErr != nil)
 		apiErr.Attempts = int(attempts.n.Load())
-		return resp.StatusCode, apiErr
+		return apiErr
 	}
 	if err := decode(resp.Body, out); err != nil {
 		if ctx.Err() != nil {
-			return resp.StatusCode, &InterruptedError{Cause: context.Cause(ctx)}
+			return &InterruptedError{Cause: context.Cause(ctx)}
 		}
-		return resp.StatusCode, &RequestError{Method: method, URL: u.String(), Attempts: int(attempts.n.Load()), Err: err}
+		return &RequestError{Method: method, URL: u.String(), Attempts: int(attempts.n.Load()), Err: err}
 	}
-	return resp.StatusCode, nil
+	return nil
 }
 
 // decode reads one JSON value from r into out, through MaxResponseBytes.

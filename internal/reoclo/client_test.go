@@ -78,7 +78,7 @@ func newHarness(t *testing.T, handler func(n int, w http.ResponseWriter, r *http
 	t.Cleanup(h.srv.Close)
 	base, err := url.Parse(h.srv.URL + "/reoclo/")
 	require.NoError(t, err)
-	real := NewBackoff(time.Now, func() float64 { return 0 })
+	policy := NewBackoff(time.Now, func() float64 { return 0 })
 	var mu sync.Mutex
 	all := append([]Option{
 		WithLogger(h.log),
@@ -86,7 +86,7 @@ func newHarness(t *testing.T, handler func(n int, w http.ResponseWriter, r *http
 		WithBackoff(func(attempt int, resp *http.Response) time.Duration {
 			mu.Lock()
 			defer mu.Unlock()
-			h.waits = append(h.waits, real(attempt, resp))
+			h.waits = append(h.waits, policy(attempt, resp))
 			return 0
 		}),
 	}, opts...)
@@ -216,7 +216,9 @@ func TestRetriesTransientFailures(t *testing.T) {
 	t.Run("dropped connection", func(t *testing.T) {
 		h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
 			if n == 1 {
-				conn, _, err := w.(http.Hijacker).Hijack()
+				hj, ok := w.(http.Hijacker)
+				require.True(t, ok)
+				conn, _, err := hj.Hijack()
 				require.NoError(t, err)
 				_ = conn.Close()
 				return
@@ -232,7 +234,7 @@ func TestRetriesTransientFailures(t *testing.T) {
 		page := "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>" + strings.Repeat("<p>nginx</p>\n", 2000) + "</body></html>"
 		h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.WriteHeader(502)
+			w.WriteHeader(http.StatusBadGateway)
 			_, _ = io.WriteString(w, page)
 		})
 		_, err := h.client.Login(context.Background(), loginReq())
@@ -326,8 +328,7 @@ func TestCancelledContextStopsRetrying(t *testing.T) {
 		return time.Hour
 	}))
 	_, err := h.client.Login(ctx, loginReq())
-	require.Error(t, err)
-	assert.EqualError(t, err, "cancelled by test (last attempt: 503 Service Unavailable)")
+	require.EqualError(t, err, "cancelled by test (last attempt: 503 Service Unavailable)")
 	assert.Equal(t, 1, h.seen.count())
 }
 

@@ -16,7 +16,7 @@ var operationIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`
 // Wait.
 func (c *Client) Login(ctx context.Context, req LoginRequest) (*LoginAccepted, error) {
 	var out LoginAccepted
-	if _, err := c.do(ctx, "POST", "/registry-auth/login", req, &out); err != nil {
+	if err := c.do(ctx, "POST", "/registry-auth/login", req, &out); err != nil {
 		return nil, err
 	}
 	if err := checkOperationID(out.OperationID); err != nil {
@@ -29,7 +29,7 @@ func (c *Client) Login(ctx context.Context, req LoginRequest) (*LoginAccepted, e
 // with status "running" must be followed with Wait.
 func (c *Client) Logout(ctx context.Context, req LogoutRequest) (*LogoutAccepted, error) {
 	var out LogoutAccepted
-	if _, err := c.do(ctx, "POST", "/registry-auth/logout", req, &out); err != nil {
+	if err := c.do(ctx, "POST", "/registry-auth/logout", req, &out); err != nil {
 		return nil, err
 	}
 	if err := checkOperationID(out.OperationID); err != nil {
@@ -44,7 +44,7 @@ func (c *Client) Operation(ctx context.Context, id string) (*Operation, error) {
 		return nil, err
 	}
 	var out Operation
-	if _, err := c.do(ctx, "GET", "/operations/"+url.PathEscape(id), nil, &out); err != nil {
+	if err := c.do(ctx, "GET", "/operations/"+url.PathEscape(id), nil, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -12,12 +12,12 @@ import (
 )
 
 // Retry settings. Every request is sent at most maxAttempts times, waiting
-// between retryWaitMin and retryWaitMax (doubling, with jitter) or as long as
+// between minRetryWait and maxRetryWait (doubling, with jitter) or as long as
 // the API's Retry-After asks, and never past the caller's deadline.
 const (
 	maxAttempts  = 6
-	retryWaitMin = 250 * time.Millisecond
-	retryWaitMax = 8 * time.Second
+	minRetryWait = 250 * time.Millisecond
+	maxRetryWait = 8 * time.Second
 )
 
 // retryableStatus reports whether a reply with this status is worth sending
@@ -74,14 +74,14 @@ func defaultBackoff() *backoff {
 }
 
 // wait returns the pause before retry number attempt+1 (attempt counts from
-// 0). It doubles from retryWaitMin up to retryWaitMax and keeps a random
+// 0). It doubles from minRetryWait up to maxRetryWait and keeps a random
 // 50–100% of that, so many jobs retrying together spread out. A Retry-After
 // header on the reply (seconds or an HTTP date) is honoured instead. Either
 // way the wait is capped by the time left before the request's deadline.
 func (b *backoff) wait(attempt int, resp *http.Response) time.Duration {
-	d := retryWaitMax
+	d := maxRetryWait
 	if attempt < 16 {
-		d = min(retryWaitMin<<attempt, retryWaitMax)
+		d = min(minRetryWait<<attempt, maxRetryWait)
 	}
 	d = d/2 + time.Duration(b.jitter()*float64(d/2))
 

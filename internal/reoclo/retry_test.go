@@ -83,7 +83,7 @@ func TestBackoffHonoursRetryAfter(t *testing.T) {
 	now := time.Date(2026, 4, 14, 1, 0, 0, 0, time.UTC)
 	b := fixed(now, 0)
 	reply := func(ctx context.Context, code int, retryAfter string) *http.Response {
-		req, _ := http.NewRequestWithContext(ctx, "GET", "http://127.0.0.1/", nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1/", nil)
 		h := http.Header{}
 		if retryAfter != "" {
 			h.Set("Retry-After", retryAfter)

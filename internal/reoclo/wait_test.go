@@ -140,8 +140,7 @@ func TestWaitTimesOut(t *testing.T) {
 	}, WithClock(clock.Now), WithSleep(clock.Sleep))
 
 	op, err := h.client.Wait(ctx, "op-1")
-	require.Error(t, err)
-	assert.EqualError(t, err, "timed out after 120s waiting for operation op-1 (last status: running)")
+	require.EqualError(t, err, "timed out after 120s waiting for operation op-1 (last status: running)")
 	var waitErr *WaitError
 	require.ErrorAs(t, err, &waitErr)
 	assert.Equal(t, "running", waitErr.LastStatus)

@@ -15,11 +15,11 @@ func FuzzLine(f *testing.F) {
 	f.Add("denied: denied", 100)
 	f.Add("a\n::set-output name=x::y\r\n", 10)
 	f.Add("\xff\x00\u2028", 3)
-	f.Fuzz(func(t *testing.T, s string, max int) {
-		if max < 1 || max > 1<<16 {
+	f.Fuzz(func(t *testing.T, s string, limit int) {
+		if limit < 1 || limit > 1<<16 {
 			return
 		}
-		out := Line(s, max)
+		out := Line(s, limit)
 		if !utf8.ValidString(out) {
 			t.Fatalf("invalid UTF-8 %q", out)
 		}
@@ -31,8 +31,8 @@ func FuzzLine(f *testing.F) {
 		if strings.Contains(out, "##[") {
 			t.Fatalf("legacy command form in %q", out)
 		}
-		if len(out) > 2*max+utf8.UTFMax+len("…") {
-			t.Fatalf("%d bytes for max %d", len(out), max)
+		if len(out) > 2*limit+utf8.UTFMax+len("…") {
+			t.Fatalf("%d bytes for limit %d", len(out), limit)
 		}
 	})
 }

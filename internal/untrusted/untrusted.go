@@ -13,20 +13,20 @@ import (
 	"unicode/utf8"
 )
 
-// Line returns s as one printable line of at most max bytes: runs of white
+// Line returns s as one printable line: runs of white
 // space (line breaks included) become one space, other control and invalid
-// characters become U+FFFD, and a cut is marked with "…". The runner's legacy
+// characters become U+FFFD, and a cut at limit bytes is marked with "…". The runner's legacy
 // "##[command]" form, which it recognises anywhere in a line, is broken up as
 // "## [".
-func Line(s string, max int) string {
-	return strings.ReplaceAll(line(s, max), "##[", "## [")
+func Line(s string, limit int) string {
+	return strings.ReplaceAll(line(s, limit), "##[", "## [")
 }
 
-func line(s string, max int) string {
+func line(s string, limit int) string {
 	var b strings.Builder
 	space := false
 	for i, r := range s {
-		if b.Len() >= max {
+		if b.Len() >= limit {
 			return strings.TrimSpace(b.String()) + "…"
 		}
 		switch {
@@ -53,15 +53,15 @@ func isInvalid(s string) bool {
 }
 
 // CheckValue reports why s cannot be written as a single-line output or state
-// value, or nil when it can: it must be non-empty, valid UTF-8, at most max
+// value, or nil when it can: it must be non-empty, valid UTF-8, at most limit
 // bytes, with no control characters (no line breaks) and no file-command
 // delimiter.
-func CheckValue(s string, max int) error {
+func CheckValue(s string, limit int) error {
 	switch {
 	case s == "":
 		return fmt.Errorf("is empty")
-	case len(s) > max:
-		return fmt.Errorf("is %d bytes long, more than %d", len(s), max)
+	case len(s) > limit:
+		return fmt.Errorf("is %d bytes long, more than %d", len(s), limit)
 	case !utf8.ValidString(s):
 		return fmt.Errorf("is not valid UTF-8")
 	case strings.Contains(s, "_GitHubActionsFileCommandDelimeter_"):

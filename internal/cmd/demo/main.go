@@ -75,7 +75,7 @@ func run(ctx context.Context, out io.Writer) error {
 	api.AddCredential(fakeapi.Credential{ID: harborCred, RegistryURL: "harbor.example.com", RegistryType: "harbor",
 		LoginDuration: 400 * time.Millisecond, Status: fakeapi.StatusFailed,
 		Result: fakeapi.Result{ExitCode: 1, Stderr: "Error response from daemon: Get \"https://harbor.example.com/v2/\": unauthorized: authentication required\n"}})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
