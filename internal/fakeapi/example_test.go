@@ -1,6 +1,7 @@
 package fakeapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -27,7 +28,7 @@ func Example() {
 	defer ts.Close()
 
 	call := func(method, path, body string) map[string]any {
-		req, _ := http.NewRequest(method, ts.URL+fakeapi.APIPath+path, strings.NewReader(body))
+		req, _ := http.NewRequestWithContext(context.Background(), method, ts.URL+fakeapi.APIPath+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer rca_example")
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := ts.Client().Do(req)
@@ -44,7 +45,8 @@ func Example() {
 	start := call("POST", "/registry-auth/login", `{"server_id": "6f1c2b8e-3d4a-4e5f-9a6b-7c8d9e0f1a2b",
 		"credential_id": "1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d", "run_id": "4242",
 		"run_context": {"provider": "github_actions"}}`)
-	op := "/operations/" + start["operation_id"].(string)
+	id, _ := start["operation_id"].(string)
+	op := "/operations/" + id
 	call("GET", op, "") // the scripted fault
 	call("GET", op, "")
 	clock.Advance(2 * time.Second)

@@ -16,8 +16,8 @@ const (
 	RouteOperation Route = "GET /operations/{operation_id}"
 )
 
-// Forever, as [Fault.Times], applies a fault to every matching request from
-// then on.
+// Forever is a [Fault.Times] that applies a fault to every matching request
+// from then on.
 const Forever = -1
 
 // Fault is a scripted answer that replaces the normal handling of a request,

@@ -1,6 +1,7 @@
 package fakeapi
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -74,17 +75,17 @@ func (r reply) detail(t *testing.T) string {
 // do sends a request with an optional bearer key and JSON body.
 func (f *fixture) do(t *testing.T, method, path, key, body string) reply {
 	t.Helper()
-	r, err := f.send(method, path, key, body)
+	r, err := f.send(t.Context(), method, path, key, body)
 	require.NoError(t, err)
 	return r
 }
 
-func (f *fixture) send(method, path, key, body string) (reply, error) {
+func (f *fixture) send(ctx context.Context, method, path, key, body string) (reply, error) {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, f.ts.URL+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, f.ts.URL+path, rd)
 	if err != nil {
 		return reply{}, err
 	}
@@ -126,10 +127,10 @@ func (f *fixture) login(t *testing.T, server, cred string) string {
 	return id
 }
 
-// logout starts a logout and returns the reply.
-func (f *fixture) logout(t *testing.T, server, url string) reply {
+// logout starts a logout of ghcr.io on serverID and returns the reply.
+func (f *fixture) logout(t *testing.T) reply {
 	t.Helper()
-	return f.do(t, http.MethodPost, logoutPath, keyAll, logoutBody(server, url))
+	return f.do(t, http.MethodPost, logoutPath, keyAll, logoutBody(serverID, "ghcr.io"))
 }
 
 // poll gets an operation and returns its decoded body.
@@ -153,4 +154,18 @@ func newServer(t *testing.T, h http.Handler) *httptest.Server {
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	return ts
+}
+
+// firstDiff returns the index of the first byte at which a and b differ, or
+// -1 if they are equal.
+func firstDiff(a, b string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	if len(a) != len(b) {
+		return min(len(a), len(b))
+	}
+	return -1
 }

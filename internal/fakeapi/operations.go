@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// Never, as a duration, makes an operation run forever: it reports
+// Never is a duration that makes an operation run forever: it reports
 // "running" whatever the clock says.
 const Never time.Duration = 1<<63 - 1
 

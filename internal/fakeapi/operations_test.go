@@ -1,6 +1,7 @@
 package fakeapi
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -45,7 +46,7 @@ func TestOperationSnapshot(t *testing.T) {
 	assert.Equal(t, &Result{Stdout: "Login Succeeded", DurationMS: 1000}, op.Result)
 	assert.Equal(t, t0.Add(time.Second), op.CompletedAt)
 
-	f.logout(t, serverID, "ghcr.io")
+	f.logout(t)
 	ops := f.api.Operations()
 	require.Len(t, ops, 2)
 	assert.Equal(t, id, ops[0].ID)
@@ -76,26 +77,36 @@ func TestDefaultClockIsRealTime(t *testing.T) {
 func TestConcurrentUse(t *testing.T) {
 	f := newFixture(t)
 	const workers = 8
+	// Workers report back instead of asserting: require must not be called
+	// outside the test's goroutine.
+	work := func(w int) error {
+		id := fmt.Sprintf("%08x-0000-4000-8000-000000000000", w)
+		f.api.AddServer(id, fmt.Sprint("server-", w))
+		for range 5 {
+			r, err := f.send(t.Context(), http.MethodPost, loginPath, keyAll, loginBody(id, credID))
+			if err != nil {
+				return fmt.Errorf("worker %d: login: %w", w, err)
+			}
+			if r.status != http.StatusAccepted {
+				return fmt.Errorf("worker %d: login: status %d, body %s", w, r.status, r.body)
+			}
+			f.clock.Advance(100 * time.Millisecond)
+			f.api.LoggedIn()
+			f.api.Requests()
+			f.api.Script(RouteOperation, Fault{Status: http.StatusServiceUnavailable})
+			if _, err := f.send(t.Context(), http.MethodGet, opsPath+unknownID, keyAll, ""); err != nil {
+				return fmt.Errorf("worker %d: poll: %w", w, err)
+			}
+		}
+		return nil
+	}
+	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
-		wg.Go(func() {
-			id := fmt.Sprintf("%08x-0000-4000-8000-000000000000", w)
-			f.api.AddServer(id, fmt.Sprint("server-", w))
-			for range 5 {
-				r, err := f.send(http.MethodPost, loginPath, keyAll, loginBody(id, credID))
-				if !assert.NoError(t, err) || !assert.Equal(t, http.StatusAccepted, r.status) {
-					return
-				}
-				f.clock.Advance(100 * time.Millisecond)
-				f.api.LoggedIn()
-				f.api.Requests()
-				f.api.Script(RouteOperation, Fault{Status: http.StatusServiceUnavailable})
-				_, err = f.send(http.MethodGet, opsPath+unknownID, keyAll, "")
-				assert.NoError(t, err)
-			}
-		})
+		wg.Go(func() { errs[w] = work(w) })
 	}
 	wg.Wait()
+	require.NoError(t, errors.Join(errs...))
 	f.clock.Advance(time.Second)
 	assert.Len(t, f.api.LoggedIn(), workers)
 	assert.Len(t, f.api.Operations(), workers*5)

@@ -13,7 +13,8 @@ const (
 	OpRegistryLogout = "registry_logout"
 )
 
-// Any, in any list of a [Scope], allows everything of that kind.
+// Any is the entry that, in any list of a [Scope], allows everything of that
+// kind.
 const Any = "*"
 
 // Scope is what an API key may do: the operation types it may start

@@ -31,15 +31,13 @@ func TestAuthentication(t *testing.T) {
 	for _, rt := range routes {
 		for _, tt := range tests {
 			t.Run(rt.name+"/"+tt.name, func(t *testing.T) {
-				req, err := http.NewRequest(rt.method, f.ts.URL+rt.path, strings.NewReader(rt.body))
+				req, err := http.NewRequestWithContext(t.Context(), rt.method, f.ts.URL+rt.path, strings.NewReader(rt.body))
 				require.NoError(t, err)
 				if tt.auth != "" {
 					req.Header.Set("Authorization", tt.auth)
 				}
 				resp, err := f.ts.Client().Do(req)
-				if !assert.NoError(t, err) {
-					return
-				}
+				require.NoError(t, err)
 				r := readReply(t, resp)
 				assert.Equal(t, http.StatusUnauthorized, r.status)
 				assert.Equal(t, "Bearer", r.header.Get("WWW-Authenticate"))
@@ -52,7 +50,7 @@ func TestAuthentication(t *testing.T) {
 
 func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
 	f := newFixture(t)
-	req, err := http.NewRequest(http.MethodGet, f.ts.URL+opsPath+unknownID, nil)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, f.ts.URL+opsPath+unknownID, nil)
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "bearer "+keyAll)
 	resp, err := f.ts.Client().Do(req)

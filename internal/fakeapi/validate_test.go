@@ -77,7 +77,7 @@ func TestLoginValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, err := http.NewRequest(http.MethodPost, f.ts.URL+loginPath, strings.NewReader(tt.body))
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, f.ts.URL+loginPath, strings.NewReader(tt.body))
 			require.NoError(t, err)
 			req.Header.Set("Authorization", "Bearer "+keyAll)
 			if tt.contentType != "" {
