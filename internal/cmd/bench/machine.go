@@ -14,14 +14,15 @@ import (
 
 // machine describes where the figures come from.
 type machine struct {
-	CPU     string
-	CPUs    int
-	Memory  string
-	OS      string
-	Kernel  string
-	Go      string
-	GOARCH  string
-	GNUTime string
+	CPU    string
+	CPUs   int
+	Memory string
+	OS     string
+	Kernel string
+	Go     string
+	GOARCH string
+	// GNUTime reports whether timeBin is GNU time, which measures peak RSS.
+	GNUTime bool
 }
 
 func describeMachine(ctx context.Context) machine {
@@ -58,7 +59,7 @@ func describeMachine(ctx context.Context) machine {
 		m.Go = strings.TrimSpace(string(out))
 	}
 	if out, err := exec.CommandContext(ctx, timeBin, "--version").CombinedOutput(); err == nil {
-		m.GNUTime = strings.TrimSpace(string(bytes.SplitN(out, []byte("\n"), 2)[0]))
+		m.GNUTime = bytes.Contains(out, []byte("GNU"))
 	}
 	return m
 }

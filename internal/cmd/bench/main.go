@@ -20,6 +20,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -167,7 +168,11 @@ func run(ctx context.Context, o options) error {
 	// httptest listens on 127.0.0.1; its certificate is valid for that address.
 	plain := httptest.NewServer(api)
 	defer plain.Close()
-	secure := httptest.NewTLSServer(api)
+	// Over TLS it offers HTTP/2 and HTTP/1.1, as HTTPS front ends do.
+	secure := httptest.NewUnstartedServer(api)
+	secure.EnableHTTP2 = true
+	secure.TLS = &tls.Config{NextProtos: []string{"h2", "http/1.1"}, MinVersion: tls.VersionTLS12}
+	secure.StartTLS()
 	defer secure.Close()
 	dockerfile, err := os.ReadFile(filepath.Join(root, "Dockerfile"))
 	if err != nil {
@@ -184,7 +189,7 @@ func run(ctx context.Context, o options) error {
 	}
 
 	gnuTime := ""
-	if m.GNUTime != "" {
+	if m.GNUTime {
 		gnuTime = timeBin
 	}
 	h := &harness{
@@ -226,7 +231,8 @@ func run(ctx context.Context, o options) error {
 	}
 	report(os.Stdout, header{
 		machine: m, built: built, size: size, haveRSS: gnuTime != "",
-		tls: fmt.Sprintf("%s; emulated with SSL_CERT_FILE/SSL_CERT_DIR: %d certificates (%s and the fake API's)", layout, certs, systemBundle),
+		tls: fmt.Sprintf("HTTP/2 and HTTP/1.1 offered; %s (emulated with SSL_CERT_FILE and SSL_CERT_DIR: %d certificates, %s and the fake API's)",
+			layout, certs, systemBundle),
 	}, results)
 	return nil
 }

@@ -71,15 +71,22 @@ func report(w io.Writer, h header, results []result) {
 	fmt.Fprintf(w, "machine:  %s, %d CPUs, %s RAM; %s, kernel %s, %s; %s\n", m.CPU, m.CPUs, m.Memory, m.OS, m.Kernel, m.GOARCH, m.Go)
 	fmt.Fprintf(w, "binary:   %s: %.2f MB (%d bytes)\n", h.built, float64(h.size)/1e6, h.size)
 	if h.haveRSS {
-		fmt.Fprintf(w, "peak RSS: the binary's ru_maxrss, as %s -f %%M reports it (%s)\n", timeBin, m.GNUTime)
+		fmt.Fprintf(w, "peak RSS: the binary's ru_maxrss from the kernel, as GNU time reports it (%s -f %%M)\n", timeBin)
 	} else {
 		fmt.Fprintf(w, "peak RSS: not measured, %s not found (Debian: apt-get install time)\n", timeBin)
 	}
 	fmt.Fprintf(w, "TLS:      %s\n", h.tls)
 	fmt.Fprintln(w)
 
+	// Scenario names are padded to one width, so the right-aligned column
+	// reads as left-aligned.
+	width := len("scenario")
+	for _, r := range results {
+		width = max(width, len(r.sc.name))
+	}
+	pad := func(s string) string { return fmt.Sprintf("%-*s", width, s) }
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\truns\tstep median\tstep p95\toverhead median\toverhead p95\texit after done\trequests\tpeak RSS\t")
+	fmt.Fprintf(tw, "%s\truns\tstep median\tstep p95\toverhead median\toverhead p95\texit after done\trequests\tpeak RSS\t\n", pad("scenario"))
 	var targets []target
 	for _, r := range results {
 		var steps, over, after []time.Duration
@@ -99,7 +106,7 @@ func report(w io.Writer, h header, results []result) {
 		if h.haveRSS {
 			rssCol = fmt.Sprintf("%.1f MB", float64(peak)*1024/1e6)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t\n", r.sc.name, len(r.samples),
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t\n", pad(r.sc.name), len(r.samples),
 			ms(bench.Median(steps)), ms(bench.Percentile(steps, 95)),
 			ms(bench.Median(over)), ms(bench.Percentile(over, 95)), afterCol,
 			bench.Median(reqs), rssCol)
@@ -123,9 +130,14 @@ func report(w io.Writer, h header, results []result) {
 		}
 	}
 	_ = tw.Flush()
-	fmt.Fprintln(w, "  step: process start to exit (through GNU time when it measures RSS); overhead: step minus the login's time on")
-	fmt.Fprintln(w, "  the server; exit after done: process exit minus the login's end on the server (median); requests: received by the")
-	fmt.Fprintln(w, "  fake API in the run (median); peak RSS: the largest of the runs; MB = 10^6 bytes.")
+	for _, line := range []string{
+		"step: process start to exit (GNU time's start included); overhead: step minus the login's time on the server",
+		"(what the targets judge; it includes start-up and the login request); exit after done: process exit minus the",
+		"login's end on the server, median; requests: received by the fake API in one run, median; peak RSS: the",
+		"largest of the runs. MB = 10^6 bytes.",
+	} {
+		fmt.Fprintln(w, "  "+line)
+	}
 
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "poll schedule (computed from reoclo.PollInterval, request time not counted):")
