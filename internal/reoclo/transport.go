@@ -32,8 +32,9 @@ func (e *RedirectError) Error() string {
 // attemptsKey holds, in a request's context, the *attempts of one logical call.
 type attemptsKey struct{}
 
-// attempts counts the attempts of one call and remembers how the last one
-// ended, for errors raised when the deadline cuts the retries short.
+// attempts counts the attempts of one call and remembers the last failure
+// (an error status or a connection error), for errors raised when the
+// deadline cuts the retries short.
 type attempts struct {
 	n    atomic.Int32
 	last atomic.Pointer[string]
@@ -44,7 +45,8 @@ func withAttempts(ctx context.Context) (context.Context, *attempts) {
 	return context.WithValue(ctx, attemptsKey{}, a), a
 }
 
-// lastOutcome is "503 Service Unavailable" or the last connection error, or "".
+// lastOutcome is the last failure, "503 Service Unavailable" or a connection
+// error, or "" when there was none.
 func (a *attempts) lastOutcome() string {
 	if p := a.last.Load(); p != nil {
 		return *p
@@ -80,7 +82,9 @@ func (t *loggingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		return nil, err
 	}
 	t.log.Debugf("%s %s -> %d (attempt %d, %s)", req.Method, req.URL.Path, resp.StatusCode, attempt, took)
-	record(fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		record(fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
+	}
 	return resp, nil
 }
 
