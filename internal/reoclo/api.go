@@ -1,5 +1,7 @@
 package reoclo
 
+import "encoding/json"
+
 // Operation types and statuses as the API reports them.
 const (
 	StatusRunning   = "running"
@@ -69,6 +71,24 @@ type Result struct {
 	Stdout     string `json:"stdout"`
 	Stderr     string `json:"stderr"`
 	DurationMS int64  `json:"duration_ms"`
+}
+
+// UnmarshalJSON implements json.Unmarshaler. It decodes stdout and stderr
+// with one copy each: encoding/json unquotes a string into a buffer and then
+// copies the buffer into the string, so 5 MB of docker output would be held
+// three times at once (reply, buffer, string).
+func (r *Result) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		ExitCode   *int       `json:"exit_code"`
+		Stdout     outputText `json:"stdout"`
+		Stderr     outputText `json:"stderr"`
+		DurationMS int64      `json:"duration_ms"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*r = Result{ExitCode: raw.ExitCode, Stdout: string(raw.Stdout), Stderr: string(raw.Stderr), DurationMS: raw.DurationMS}
+	return nil
 }
 
 // IsTerminal reports whether an operation in this status will change no more.

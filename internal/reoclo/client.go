@@ -136,12 +136,24 @@ func New(base *url.URL, key string, opts ...Option) *Client {
 }
 
 // newHTTPTransport returns a private copy of net/http's default transport
-// (proxy from the environment, HTTP/2, sane dial and TLS timeouts).
+// (proxy from the environment, sane dial and TLS timeouts) that speaks
+// HTTP/1.1 only: a few sequential requests gain nothing from HTTP/2, whose
+// flow-control window (4 MB a stream) would buffer a large reply a second
+// time while decode reads it.
 func newHTTPTransport() http.RoundTripper {
-	if t, ok := http.DefaultTransport.(*http.Transport); ok {
-		return t.Clone()
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return http.DefaultTransport
 	}
-	return http.DefaultTransport
+	t = t.Clone()
+	t.Protocols = new(http.Protocols)
+	t.Protocols.SetHTTP1(true)
+	// Clone copies the default transport's ALPN list, which offers h2: a
+	// server would answer in HTTP/2 (golang/go#39302).
+	if t.TLSClientConfig != nil {
+		t.TLSClientConfig.NextProtos = nil
+	}
+	return t
 }
 
 // keepLastResponse hands back the last reply once retries run out, so its
@@ -208,7 +220,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		apiErr.Attempts = int(attempts.n.Load())
 		return apiErr
 	}
-	if err := decode(resp.Body, out); err != nil {
+	if err := decode(resp.Body, resp.ContentLength, out); err != nil {
 		if ctx.Err() != nil {
 			return &InterruptedError{Cause: context.Cause(ctx)}
 		}
@@ -217,14 +229,23 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	return nil
 }
 
-// decode reads one JSON value from r into out, through MaxResponseBytes.
-func decode(r io.Reader, out any) error {
-	lr := &limitReader{r: r, left: MaxResponseBytes}
-	if err := json.NewDecoder(lr).Decode(out); err != nil {
+// decode reads a reply of at most MaxResponseBytes and decodes it into out.
+// The body goes into one buffer, sized from its Content-Length when the reply
+// gives one: json.Decoder would hold it in a buffer that doubles as it grows,
+// up to twice its size, and more while it copies.
+func decode(r io.Reader, contentLength int64, out any) error {
+	var buf bytes.Buffer
+	if contentLength > 0 && contentLength <= MaxResponseBytes {
+		buf.Grow(int(contentLength) + bytes.MinRead) // the read that sees EOF needs MinRead free
+	}
+	if _, err := buf.ReadFrom(&limitReader{r: r, left: MaxResponseBytes}); err != nil {
 		var tooLarge *TooLargeError
 		if errors.As(err, &tooLarge) {
 			return tooLarge
 		}
+		return fmt.Errorf("read reply: %w", err)
+	}
+	if err := json.Unmarshal(buf.Bytes(), out); err != nil {
 		return fmt.Errorf("decode reply: %w", err)
 	}
 	return nil

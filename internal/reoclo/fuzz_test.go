@@ -17,7 +17,7 @@ func FuzzDecodeOperation(f *testing.F) {
 	f.Add([]byte(`<html>502</html>`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var op Operation
-		if err := decode(bytes.NewReader(body), &op); err != nil {
+		if err := decode(bytes.NewReader(body), int64(len(body)), &op); err != nil {
 			return
 		}
 		if op.Succeeded() && (op.Result == nil || op.Result.ExitCode == nil || *op.Result.ExitCode != 0 || op.Status != StatusCompleted) {
