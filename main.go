@@ -8,9 +8,6 @@ import (
 	"os"
 	"syscall"
 
-	// CA roots compiled in, for images without a certificate bundle.
-	_ "golang.org/x/crypto/x509roots/fallback"
-
 	"github.com/reoclo/docker-auth/internal/action"
 )
 
