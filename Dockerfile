@@ -25,8 +25,9 @@ RUN mkdir -p /out \
       -ldflags "-s -w -X main.version=${VERSION}" -o /out/docker-auth . \
  && ln -s docker-auth /out/docker-auth-post
 
-# Final stage: nothing but the binary, its second name and a CA bundle (the binary also
-# compiles in golang.org/x/crypto/x509roots/fallback, used when no system roots exist).
+# Final stage: nothing but the binary, its second name and a CA bundle. The bundle goes to
+# /etc/ssl/cert.pem, one of the files Go's crypto/x509 reads, outside the /etc/ssl/certs
+# directory it also scans: there it would be parsed twice on every HTTPS run.
 FROM scratch
 ARG VERSION=dev
 LABEL org.opencontainers.image.source="https://github.com/reoclo/docker-auth" \
@@ -34,7 +35,7 @@ LABEL org.opencontainers.image.source="https://github.com/reoclo/docker-auth" \
       org.opencontainers.image.licenses="MIT" \
       org.opencontainers.image.title="Reoclo Docker Auth" \
       org.opencontainers.image.description="GitHub Action: docker login on a Reoclo-managed server through the Reoclo API, and logout in the post step."
-COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/cert.pem
 COPY --from=build /out/ /
 # No USER: container actions run as root so they can write the mounted /github files.
 ENTRYPOINT ["/docker-auth"]

@@ -52,8 +52,8 @@ func checkImage(img imagebuild.Image, files map[string]imagebuild.File) error {
 	} else if !sameBinary("/docker-auth-post", post, bin) {
 		errs = append(errs, fmt.Errorf("/docker-auth-post (mode %v, %d bytes) is neither a symlink to nor a hard link of /docker-auth", post.Mode, post.Size))
 	}
-	if ca := files["/etc/ssl/certs/ca-certificates.crt"]; !ca.Mode.IsRegular() || ca.Size == 0 {
-		errs = append(errs, errors.New("/etc/ssl/certs/ca-certificates.crt is missing or empty"))
+	if ca := files["/etc/ssl/cert.pem"]; !ca.Mode.IsRegular() || ca.Size == 0 {
+		errs = append(errs, errors.New("/etc/ssl/cert.pem (the CA bundle) is missing or empty"))
 	}
 	return errors.Join(errs...)
 }

@@ -22,10 +22,10 @@ func goodImage() (imagebuild.Image, map[string]imagebuild.File) {
 		},
 	}
 	files := map[string]imagebuild.File{
-		"/docker-auth":                       {Mode: 0o755, Size: 7_000_000, Inode: 10},
-		"/docker-auth-post":                  {Mode: fs.ModeSymlink | 0o777, Target: "docker-auth", Inode: 11},
-		"/etc":                               {Mode: fs.ModeDir | 0o755, Inode: 12},
-		"/etc/ssl/certs/ca-certificates.crt": {Mode: 0o644, Size: 200_000, Inode: 13},
+		"/docker-auth":      {Mode: 0o755, Size: 7_000_000, Inode: 10},
+		"/docker-auth-post": {Mode: fs.ModeSymlink | 0o777, Target: "docker-auth", Inode: 11},
+		"/etc":              {Mode: fs.ModeDir | 0o755, Inode: 12},
+		"/etc/ssl/cert.pem": {Mode: 0o644, Size: 200_000, Inode: 13},
 	}
 	return img, files
 }
@@ -70,8 +70,8 @@ func TestCheckImage(t *testing.T) {
 		{name: "no description", wantErr: "org.opencontainers.image.description is missing", change: func(img *imagebuild.Image, _ map[string]imagebuild.File) {
 			delete(img.Labels, "org.opencontainers.image.description")
 		}},
-		{name: "no CA bundle", wantErr: "ca-certificates.crt", change: func(_ *imagebuild.Image, f map[string]imagebuild.File) {
-			delete(f, "/etc/ssl/certs/ca-certificates.crt")
+		{name: "no CA bundle", wantErr: "/etc/ssl/cert.pem", change: func(_ *imagebuild.Image, f map[string]imagebuild.File) {
+			delete(f, "/etc/ssl/cert.pem")
 		}},
 	}
 	for _, tt := range tests {
