@@ -91,6 +91,9 @@ type testEnv struct {
 	env    map[string]string
 	// beforeSleep, when set, runs before each poll sleep (to cancel mid-poll).
 	beforeSleep func()
+	// retryWaits records the pause the client's real backoff policy chose
+	// before each retry; the test does not wait it out.
+	retryWaits []time.Duration
 }
 
 func newTestEnv(t *testing.T) *testEnv {
@@ -153,6 +156,7 @@ func (e *testEnv) run(ctx context.Context, role Role, state map[string]string) *
 		argv0 = "/docker-auth-post"
 	}
 	var out bytes.Buffer
+	policy := reoclo.NewBackoff(e.clock.Now, func() float64 { return 0 })
 	sleep := func(ctx context.Context, d time.Duration) error {
 		if e.beforeSleep != nil {
 			e.beforeSleep()
@@ -167,7 +171,10 @@ func (e *testEnv) run(ctx context.Context, role Role, state map[string]string) *
 		Timeout: e.clock.Timeout,
 		ClientOptions: []reoclo.Option{
 			reoclo.WithSleep(sleep),
-			reoclo.WithBackoff(func(int, *http.Response) time.Duration { return 0 }),
+			reoclo.WithBackoff(func(attempt int, resp *http.Response) time.Duration {
+				e.retryWaits = append(e.retryWaits, policy(attempt, resp))
+				return 0
+			}),
 		},
 	})
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -211,6 +212,36 @@ func TestMainRidesOutTransientPollFailures(t *testing.T) {
 	require.Equal(t, 0, res.code, res.stdout)
 	assert.Equal(t, "ghcr.io", res.outputs["registry_url"])
 	assert.Equal(t, []string{loginPath, loginPath, loginPath}, e.requests()[:3])
+}
+
+func TestMainRetriesScriptedFaults(t *testing.T) {
+	retryAfter := http.Header{"Retry-After": []string{"7"}}
+	tests := []struct {
+		name      string
+		route     fakeapi.Route
+		faults    []fakeapi.Fault
+		wantWaits []time.Duration
+	}{
+		{"503 twice on the login", fakeapi.RouteLogin, []fakeapi.Fault{{Status: 503}, {Status: 503}},
+			[]time.Duration{125 * time.Millisecond, 250 * time.Millisecond}},
+		{"429 with Retry-After on the login", fakeapi.RouteLogin, []fakeapi.Fault{{Status: 429, Header: retryAfter}},
+			[]time.Duration{7 * time.Second}},
+		{"dropped connection on the login", fakeapi.RouteLogin, []fakeapi.Fault{{Drop: true}},
+			[]time.Duration{125 * time.Millisecond}},
+		{"408 on a poll", fakeapi.RouteOperation, []fakeapi.Fault{{Status: 408}},
+			[]time.Duration{125 * time.Millisecond}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newTestEnv(t)
+			e.api.Script(tc.route, tc.faults...)
+			res := e.run(context.Background(), RoleMain, nil)
+			require.Equal(t, 0, res.code, res.stdout)
+			assert.Equal(t, "ghcr.io", res.outputs["registry_url"])
+			assert.Equal(t, tc.wantWaits, e.retryWaits)
+			assert.Len(t, e.api.Operations(), 1, "retries start no second login operation")
+		})
+	}
 }
 
 func TestMainCancelled(t *testing.T) {

@@ -249,6 +249,7 @@ func TestKeyNeverLeaksWithDebugOn(t *testing.T) {
 	require.False(t, main.Failed, main.LogText())
 	assert.Contains(t, main.LogText(), "##[debug]POST /api/automation/v1/registry-auth/login -> 503 (attempt 1, ")
 	assert.Contains(t, main.LogText(), "##[debug]POST /api/automation/v1/registry-auth/login -> 202 (attempt 2, ")
+	assert.Empty(t, string(main.Stderr), "go-retryablehttp's default logger, which prints every URL, is silenced")
 	post := w.post(s, main)
 	assert.False(t, post.Failed, "a failed logout is a warning")
 	require.NotEmpty(t, post.Annotations)
