@@ -43,16 +43,21 @@ func (l PostLink) String() string {
 	return fmt.Sprintf("PostLink(%d)", int(l))
 }
 
-// Build compiles the module's main package into dir/docker-auth with
-// CGO_ENABLED=0, -trimpath and -ldflags "-s -w", and adds dir/docker-auth-post
-// as link. It fails with the compiler's output when the build fails.
-func Build(ctx context.Context, dir string, link PostLink) error {
+// BuildArgs are the go command's arguments for the image's build (see the
+// Dockerfile), stamping version into the binary; run with CGO_ENABLED=0.
+func BuildArgs(version, out string) []string {
+	return []string{"build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w -X main.version=" + version, "-o", out, "."}
+}
+
+// Build compiles the module's main package into dir/docker-auth as the image
+// does (BuildArgs, CGO_ENABLED=0), and adds dir/docker-auth-post as link. It
+// fails with the compiler's output when the build fails.
+func Build(ctx context.Context, dir, version string, link PostLink) error {
 	root, err := ModuleRoot(ctx)
 	if err != nil {
 		return err
 	}
-	bin := filepath.Join(dir, Name)
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w -X main.version=test", "-o", bin, ".")
+	cmd := exec.CommandContext(ctx, "go", BuildArgs(version, filepath.Join(dir, Name))...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	var out bytes.Buffer

@@ -53,7 +53,7 @@ func buildAndRun(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if err := binary.Build(ctx, first, binary.Symlink); err != nil {
+	if err := binary.Build(ctx, first, "test", binary.Symlink); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

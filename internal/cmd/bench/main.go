@@ -26,7 +26,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -48,8 +47,8 @@ const (
 // scenarios: 5 MiB.
 const bigOutput = 5 << 20
 
-// ldflags are the Dockerfile's, with this build's version.
-const ldflags = "-s -w -X main.version=bench"
+// version is stamped into the binary the benchmark builds.
+const version = "bench"
 
 // systemBundle is the host's CA bundle (Debian's path, and the image's). The
 // TLS scenarios lay it out, with the fake API's certificate added, as the
@@ -149,11 +148,11 @@ func run(ctx context.Context, o options) error {
 	built := ""
 	if o.bin == "" {
 		fmt.Fprintln(os.Stderr, "building the binary ...")
-		built = fmt.Sprintf("CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags %q", ldflags)
+		built = "CGO_ENABLED=0 go " + shellWords(binary.BuildArgs(version, binary.Name))
 	} else {
 		built = "prebuilt " + o.bin
 	}
-	size, err := prepareBinary(ctx, root, binDir, o.bin)
+	size, err := prepareBinary(ctx, binDir, o.bin)
 	if err != nil {
 		return err
 	}
@@ -356,15 +355,32 @@ func tail(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
+// shellWords joins args as a shell would read them back.
+func shellWords(args []string) string {
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = a
+		if strings.ContainsAny(a, " \t\"'") {
+			quoted[i] = fmt.Sprintf("%q", a)
+		}
+	}
+	return strings.Join(quoted, " ")
+}
+
 // prepareBinary puts the binary in dir with its docker-auth-post symlink:
-// built from root exactly as the Dockerfile builds it, or copied from
+// built exactly as the Dockerfile builds it (binary.Build), or linked to
 // prebuilt. It returns the binary's size in bytes.
-func prepareBinary(ctx context.Context, root, dir, prebuilt string) (int64, error) {
+func prepareBinary(ctx context.Context, dir, prebuilt string) (int64, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return 0, err
 	}
 	bin := filepath.Join(dir, binary.Name)
-	if prebuilt != "" {
+	switch {
+	case prebuilt == "":
+		if err := binary.Build(ctx, dir, version, binary.Symlink); err != nil {
+			return 0, err
+		}
+	default:
 		// A link, not a copy: how a file was written changes how much of it
 		// the page cache maps at once, so a copy can show another RSS.
 		abs, err := filepath.Abs(prebuilt)
@@ -374,16 +390,9 @@ func prepareBinary(ctx context.Context, root, dir, prebuilt string) (int64, erro
 		if err := os.Symlink(abs, bin); err != nil {
 			return 0, err
 		}
-	} else {
-		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-ldflags", ldflags, "-o", bin, ".")
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return 0, fmt.Errorf("go build: %w\n%s", err, out)
+		if err := binary.AddPostName(dir, binary.Symlink); err != nil {
+			return 0, err
 		}
-	}
-	if err := binary.AddPostName(dir, binary.Symlink); err != nil {
-		return 0, err
 	}
 	fi, err := os.Stat(bin)
 	if err != nil {

@@ -55,7 +55,7 @@ func run(ctx context.Context, out io.Writer) error {
 	if err := os.Mkdir(binDir, 0o755); err != nil {
 		return err
 	}
-	if err := binary.Build(ctx, binDir, binary.Symlink); err != nil {
+	if err := binary.Build(ctx, binDir, "demo", binary.Symlink); err != nil {
 		return err
 	}
 	root, err := binary.ModuleRoot(ctx)
