@@ -75,11 +75,7 @@ func logout(ctx context.Context, gh *githubactions.Action, d Deps, cfg *config.P
 			return err
 		}
 		if !op.Succeeded() {
-			server := serverLabel(op, st.ServerID)
-			if err := printResult(d, "docker logout", server, op); err != nil {
-				return err
-			}
-			return fmt.Errorf("docker logout failed (%s): %s", outcome(op), reason(op))
+			return commandFailed(d, "docker logout", serverLabel(op, st.ServerID), op)
 		}
 	}
 	gh.Infof("%s", fmt.Sprintf("Logged out of %s (operation %s, %.1f s)",

@@ -89,7 +89,7 @@ func TestPostWarnsWhenTheLogoutFails(t *testing.T) {
 		{"logout fails on the server", func(e *testEnv) {
 			e.api.SetLogout(fakeapi.Logout{Duration: time.Second, Status: fakeapi.StatusFailed,
 				Result: fakeapi.Result{ExitCode: 1, Stderr: "cannot reach docker daemon"}})
-		}, "docker logout failed (operation "},
+		}, "docker logout failed on server prod-api (operation "},
 		{"key lacks registry_logout", func(e *testEnv) {
 			e.api.AddKey("rca_login_only", fakeapi.Scope{Operations: []string{fakeapi.OpRegistryLogin}, Servers: []string{fakeapi.Any}, Credentials: []string{fakeapi.Any}})
 			e.inputs["api_key"] = "rca_login_only"

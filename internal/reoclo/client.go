@@ -38,7 +38,6 @@ type Client struct {
 	key       string
 	userAgent string
 	http      *retryablehttp.Client
-	transport *loggingTransport
 	log       Logger
 	now       func() time.Time
 	sleep     func(context.Context, time.Duration) error
@@ -90,14 +89,6 @@ func WithBackoff(b Backoff) Option {
 	}
 }
 
-// WithTransport replaces the underlying HTTP transport (for a test server's
-// TLS settings, say).
-func WithTransport(rt http.RoundTripper) Option {
-	return func(c *Client) {
-		c.transport.next = rt
-	}
-}
-
 // New returns a Client for the API at base (validated by config.ParseAPIURL)
 // using key. The key is sent only to base's origin.
 func New(base *url.URL, key string, opts ...Option) *Client {
@@ -110,7 +101,6 @@ func New(base *url.URL, key string, opts ...Option) *Client {
 		sleep:     sleepContext,
 	}
 	transport := &loggingTransport{next: newHTTPTransport()}
-	c.transport = transport
 	c.http = &retryablehttp.Client{
 		HTTPClient: &http.Client{
 			Transport:     transport,

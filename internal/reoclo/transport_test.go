@@ -25,7 +25,9 @@ func TestClientSpeaksHTTP1OverTLS(t *testing.T) {
 	require.NoError(t, err)
 
 	c := New(u, "rca_test")
-	tr, ok := c.transport.next.(*http.Transport)
+	logging, ok := c.http.HTTPClient.Transport.(*loggingTransport)
+	require.True(t, ok, "every request goes through the logging transport")
+	tr, ok := logging.next.(*http.Transport)
 	require.True(t, ok, "New uses an *http.Transport")
 	roots := x509.NewCertPool()
 	roots.AddCert(srv.Certificate())

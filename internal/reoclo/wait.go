@@ -74,7 +74,7 @@ func (c *Client) Wait(ctx context.Context, id string) (*Operation, error) {
 			if errors.As(err, &interrupted) && interrupted.Last != "" {
 				lastErr = errors.New(interrupted.Last)
 			}
-			return last, c.waitError(ctx, id, last, lastErr)
+			return last, waitError(ctx, id, last, lastErr)
 		case !Temporary(err):
 			return last, err
 		default:
@@ -82,12 +82,12 @@ func (c *Client) Wait(ctx context.Context, id string) (*Operation, error) {
 			c.log.Debugf("polling operation %s failed, will try again: %v", id, err)
 		}
 		if err := c.sleep(ctx, PollInterval(c.now().Sub(start))); err != nil {
-			return last, c.waitError(ctx, id, last, lastErr)
+			return last, waitError(ctx, id, last, lastErr)
 		}
 	}
 }
 
-func (c *Client) waitError(ctx context.Context, id string, last *Operation, lastErr error) error {
+func waitError(ctx context.Context, id string, last *Operation, lastErr error) error {
 	e := &WaitError{OperationID: id, LastErr: lastErr, Cause: context.Cause(ctx)}
 	if last != nil {
 		e.LastStatus = last.Status

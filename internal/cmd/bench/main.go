@@ -375,12 +375,11 @@ func prepareBinary(ctx context.Context, dir, prebuilt string) (int64, error) {
 		return 0, err
 	}
 	bin := filepath.Join(dir, binary.Name)
-	switch {
-	case prebuilt == "":
+	if prebuilt == "" {
 		if err := binary.Build(ctx, dir, version, binary.Symlink); err != nil {
 			return 0, err
 		}
-	default:
+	} else {
 		// A link, not a copy: how a file was written changes how much of it
 		// the page cache maps at once, so a copy can show another RSS.
 		abs, err := filepath.Abs(prebuilt)
