@@ -24,7 +24,8 @@ lint:
 	$(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0 run ./...
 	$(GO) run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
-## build: the static binary the image ships, in ./bin.
+## build: the static binary the image ships, with its post and logout names, in ./bin.
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o bin/docker-auth .
 	ln -sf docker-auth bin/docker-auth-post
+	ln -sf docker-auth bin/docker-auth-logout
