@@ -3,6 +3,8 @@ package action
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"strings"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -14,8 +16,9 @@ import (
 // runMain is the main step: validate the inputs, start the login, save what
 // post needs, follow the operation to its end, set the outputs.
 func runMain(ctx context.Context, gh *githubactions.Action, d Deps) error {
-	maskKey(gh, gh.GetInput(config.InputAPIKey))
-	cfg, err := config.Load(gh.GetInput)
+	in := d.inputs(config.Defaults)
+	maskKey(gh, in(config.InputAPIKey))
+	cfg, err := config.Load(in)
 	if err != nil {
 		return err
 	}
@@ -38,8 +41,9 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) error {
 	if err := checkOutputs(accepted.RegistryURL, accepted.RegistryType); err != nil {
 		return err
 	}
+	state := newStateWriter(gh, d.Getenv)
 	if cfg.Cleanup {
-		loginState{ServerID: cfg.ServerID, RegistryURL: accepted.RegistryURL, OperationID: accepted.OperationID}.save(gh)
+		state.save(loginState{ServerID: cfg.ServerID, RegistryURL: accepted.RegistryURL, OperationID: accepted.OperationID})
 	}
 	gh.Debugf("login accepted: operation %s for %s", accepted.OperationID, untrusted.Line(accepted.RegistryURL, maxRegistryURL))
 
@@ -48,7 +52,7 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) error {
 		return err
 	}
 	if cfg.Cleanup {
-		gh.SaveState(stateLoginFinished, "true")
+		state.finished(op)
 	}
 	took := d.Now().Sub(start)
 	server := serverLabel(op, cfg.ServerID)
@@ -65,5 +69,25 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) error {
 	})
 	gh.Infof("%s", fmt.Sprintf("Logged in to %s on server %s (operation %s, %.1f s)",
 		untrusted.Line(accepted.RegistryURL, maxRegistryURL), server, accepted.OperationID, took.Seconds()))
+	if name := runnerName(d.Getenv); name != "" && cfg.Cleanup {
+		gh.Noticef("%s", logoutNotice(name, d.Getenv("GITHUB_ACTION")))
+	}
 	return nil
 }
+
+// logoutNotice tells people on act, Gitea or Forgejo to add the logout step:
+// Gitea's and Forgejo's runners never run a container action's post step,
+// and act runs it only from its own state copy (see stateWriter).
+func logoutNotice(runner, step string) string {
+	id := step
+	if !stepIDPattern.MatchString(id) || strings.HasPrefix(id, "__") {
+		id = "<id of this step>"
+	}
+	return fmt.Sprintf("%s may not run this action's post step, which logs out at the end of the job. "+
+		"To be sure to log out, add a step after the ones that use the registry: "+
+		"uses: reoclo/docker-auth/logout@v1, if: always(), with api_key, server_id and "+
+		"registry_url: ${{ steps.%s.outputs.registry_url }}.", runner, id)
+}
+
+// stepIDPattern is what a workflow step's id may look like.
+var stepIDPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]{0,99}$`)

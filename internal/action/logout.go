@@ -3,6 +3,7 @@ package action
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -15,8 +16,9 @@ import (
 // the main step logged in to, on the same server. Every failure here is a
 // warning: the post step never fails the job, so it returns nothing.
 func runPost(ctx context.Context, gh *githubactions.Action, d Deps) {
-	maskKey(gh, gh.GetInput(config.InputAPIKey))
-	cfg, err := config.LoadPost(gh.GetInput)
+	in := d.inputs(config.Defaults)
+	maskKey(gh, in(config.InputAPIKey))
+	cfg, err := config.LoadPost(in)
 	if err == nil && !cfg.Cleanup {
 		gh.Infof("%s", "Cleanup is off (cleanup: false): staying logged in; nothing sent.")
 		return
@@ -33,18 +35,27 @@ func runPost(ctx context.Context, gh *githubactions.Action, d Deps) {
 	case stateErr != nil:
 		gh.Warningf("%s", fmt.Sprintf("Not logging out: %v", stateErr))
 		return
+	case st.Refused:
+		gh.Infof("%s", notOurs(st.OperationID))
+		return
 	}
-	if err := logout(ctx, gh, d, cfg, st); err != nil {
+	if err := postLogout(ctx, gh, d, cfg, st); err != nil {
 		gh.Warningf("%s", fmt.Sprintf("Could not log out of %s on server %s: %v",
 			untrusted.Line(st.RegistryURL, maxRegistryURL), untrusted.Line(st.ServerID, 64), err))
 	}
 }
 
-// logout waits (bounded) for a login that may still be running, so it cannot
-// finish after the logout, then logs out and follows the logout to its end.
-func logout(ctx context.Context, gh *githubactions.Action, d Deps, cfg *config.PostConfig, st loginState) error {
+// notOurs says why post sends no logout after a refused login.
+func notOurs(operationID string) string {
+	return fmt.Sprintf("No login to undo: docker login failed on the server (operation %s), so the server's "+
+		"docker config is as it was; nothing sent, so a login that is not this step's stays.", operationID)
+}
+
+// postLogout waits (bounded) for a login that may still be running, so it
+// cannot finish after the logout, then logs out and follows the logout to its
+// end. A login that ends refused (refusedLogin) leaves nothing to undo.
+func postLogout(ctx context.Context, gh *githubactions.Action, d Deps, cfg *config.PostConfig, st loginState) error {
 	client := newClient(gh, d, cfg.API, cfg.APIKey)
-	rc, runID := runContext(gh)
 
 	if !st.Finished {
 		waitCtx, cancel := d.withTimeout(ctx, cfg.Timeout)
@@ -55,16 +66,42 @@ func logout(ctx context.Context, gh *githubactions.Action, d Deps, cfg *config.P
 			return fmt.Errorf("cancelled before the logout was sent: %w", context.Cause(ctx))
 		case err != nil:
 			gh.Warningf("%s", fmt.Sprintf("The login operation %s did not finish (%v); logging out anyway.", st.OperationID, err))
+		case refusedLogin(op):
+			gh.Infof("%s", notOurs(st.OperationID))
+			return nil
 		default:
 			gh.Debugf("login operation %s ended with status %s", st.OperationID, untrusted.Line(op.Status, 40))
 		}
 	}
+	return logout(ctx, gh, d, client, cfg.Timeout, st.ServerID, st.RegistryURL)
+}
 
-	ctx, cancel := d.withTimeout(ctx, cfg.Timeout)
+// runLogoutStep is the explicit logout step (logout/action.yml): validate the
+// inputs, log out of registry_url on server_id and follow the logout to its
+// end. Unlike the post step, a failure fails the step.
+func runLogoutStep(ctx context.Context, gh *githubactions.Action, d Deps) error {
+	in := d.inputs(config.LogoutDefaults)
+	maskKey(gh, in(config.InputAPIKey))
+	cfg, err := config.LoadLogout(in)
+	if err != nil {
+		return err
+	}
+	client := newClient(gh, d, cfg.API, cfg.APIKey)
+	if err := logout(ctx, gh, d, client, cfg.Timeout, cfg.ServerID, cfg.RegistryURL); err != nil {
+		return fmt.Errorf("could not log out of %s on server %s: %w",
+			untrusted.Line(cfg.RegistryURL, maxRegistryURL), cfg.ServerID, err)
+	}
+	return nil
+}
+
+// logout sends the logout and follows it to its end, within timeout.
+func logout(ctx context.Context, gh *githubactions.Action, d Deps, client *reoclo.Client, timeout time.Duration, serverID, registryURL string) error {
+	rc, runID := runContext(gh)
+	ctx, cancel := d.withTimeout(ctx, timeout)
 	defer cancel()
 	start := d.Now()
 	accepted, err := client.Logout(ctx, reoclo.LogoutRequest{
-		ServerID: st.ServerID, RegistryURL: st.RegistryURL, RunID: runID, RunContext: rc,
+		ServerID: serverID, RegistryURL: registryURL, RunID: runID, RunContext: rc,
 	})
 	if err != nil {
 		return err
@@ -75,10 +112,10 @@ func logout(ctx context.Context, gh *githubactions.Action, d Deps, cfg *config.P
 			return err
 		}
 		if !op.Succeeded() {
-			return commandFailed(d, "docker logout", serverLabel(op, st.ServerID), op)
+			return commandFailed(d, "docker logout", serverLabel(op, serverID), op)
 		}
 	}
 	gh.Infof("%s", fmt.Sprintf("Logged out of %s (operation %s, %.1f s)",
-		untrusted.Line(st.RegistryURL, maxRegistryURL), accepted.OperationID, d.Now().Sub(start).Seconds()))
+		untrusted.Line(registryURL, maxRegistryURL), accepted.OperationID, d.Now().Sub(start).Seconds()))
 	return nil
 }
