@@ -2,7 +2,8 @@
 // container action: action.yml's inputs and defaults as INPUT_* variables,
 // real GITHUB_OUTPUT / GITHUB_STATE / GITHUB_STEP_SUMMARY files parsed by the
 // runner's rules, STATE_* for the post step, workflow commands processed on
-// stdout, against the fake Reoclo API on 127.0.0.1.
+// stdout, against the fake Reoclo API on 127.0.0.1. runners_test.go runs it
+// as act and Gitea's runner do (runner.Flavor), with logout/action.yml too.
 package e2e
 
 import (
@@ -63,7 +64,7 @@ func buildAndRun(m *testing.M) int {
 		if err := os.Mkdir(dir, 0o755); err == nil {
 			err = os.Link(filepath.Join(first, binary.Name), filepath.Join(dir, binary.Name))
 			if err == nil {
-				err = binary.AddPostName(dir, link)
+				err = binary.AddNames(dir, link)
 			}
 			if err != nil {
 				fmt.Fprintln(os.Stderr, err)
@@ -82,6 +83,8 @@ type world struct {
 	url    string
 	job    *runner.Job
 	action *runner.Action
+	// logout is logout/action.yml.
+	logout *runner.Action
 	exec   runner.Exec
 }
 
@@ -99,11 +102,13 @@ func newWorld(t *testing.T) *world {
 	require.NoError(t, err)
 	action, err := runner.LoadAction(filepath.Join(root, "action.yml"))
 	require.NoError(t, err)
+	logout, err := runner.LoadAction(filepath.Join(root, "logout", "action.yml"))
+	require.NoError(t, err)
 	job := runner.NewJob(t.TempDir())
 	// On GitHub the key comes from a secret, which the runner masks in the
 	// step's header; the action must mask it too, checked through Masks.
 	job.Secrets = []string{apiKey}
-	return &world{t: t, api: api, url: srv.URL, job: job, action: action, exec: runner.HostExec(binDirs[binary.Symlink])}
+	return &world{t: t, api: api, url: srv.URL, job: job, action: action, logout: logout, exec: runner.HostExec(binDirs[binary.Symlink])}
 }
 
 // step is a `uses:` step with the required inputs; action.yml's defaults
