@@ -47,8 +47,8 @@ func runPost(ctx context.Context, gh *githubactions.Action, d Deps) {
 
 // notOurs says why post sends no logout after a refused login.
 func notOurs(operationID string) string {
-	return fmt.Sprintf("No login to undo: docker login failed on the server (operation %s), so the server's "+
-		"docker config is as it was; nothing sent, so a login that is not this step's stays.", operationID)
+	return fmt.Sprintf("No login to undo: docker login failed on the server (operation %s) and left its "+
+		"docker config as it was; nothing sent.", operationID)
 }
 
 // postLogout waits (bounded) for a login that may still be running, so it
