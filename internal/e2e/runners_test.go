@@ -14,14 +14,14 @@ import (
 	"github.com/reoclo/docker-auth/internal/runner"
 )
 
-// logoutStep is a `uses: reoclo/docker-auth/logout@v1` step with the
-// required inputs; logout/action.yml's defaults supply the rest.
-func (w *world) logoutStep(id, registryURL string, extra map[string]string) *runner.Step {
+// logoutStep is a `uses: reoclo/docker-auth/logout@v1` step (id: logout)
+// with the required inputs; logout/action.yml's defaults supply the rest.
+func (w *world) logoutStep(registryURL string, extra map[string]string) *runner.Step {
 	with := map[string]string{"api_key": apiKey, "server_id": serverID, "registry_url": registryURL, "api_url": w.url}
 	for k, v := range extra {
 		with[k] = v
 	}
-	return &runner.Step{ID: id, Uses: "reoclo/docker-auth/logout@v1", Action: w.logout, With: with}
+	return &runner.Step{ID: "logout", Uses: "reoclo/docker-auth/logout@v1", Action: w.logout, With: with}
 }
 
 // notices returns the step's notice annotations.
@@ -171,7 +171,7 @@ func TestLogoutStepOnGitea(t *testing.T) {
 			require.Len(t, notices(main), 1)
 			assert.Contains(t, notices(main)[0], "Forgejo Actions may not run this action's post step")
 
-			logout := w.logoutStep("logout", main.Outputs["registry_url"], nil)
+			logout := w.logoutStep(main.Outputs["registry_url"], nil)
 			res, err := w.job.RunMain(context.Background(), logout, w.exec)
 			require.NoError(t, err)
 			w.noLeaks(res)
@@ -197,7 +197,7 @@ func TestLogoutStepThenPost(t *testing.T) {
 	assert.Empty(t, notices(main), "no notice on GitHub's runner")
 	assert.Empty(t, main.Env, "no GITHUB_ENV copy on GitHub's runner")
 
-	res, err := w.job.RunMain(context.Background(), w.logoutStep("logout", "ghcr.io", nil), w.exec)
+	res, err := w.job.RunMain(context.Background(), w.logoutStep("ghcr.io", nil), w.exec)
 	require.NoError(t, err)
 	w.noLeaks(res)
 	require.False(t, res.Failed, res.LogText())
@@ -212,7 +212,7 @@ func TestLogoutStepThenPost(t *testing.T) {
 
 func TestLogoutStepFailsOnBadInput(t *testing.T) {
 	w := newWorld(t)
-	res, err := w.job.RunMain(context.Background(), w.logoutStep("logout", "", map[string]string{"server_id": "prod-api"}), w.exec)
+	res, err := w.job.RunMain(context.Background(), w.logoutStep("", map[string]string{"server_id": "prod-api"}), w.exec)
 	require.NoError(t, err)
 	w.noLeaks(res)
 	assert.True(t, res.Failed)
@@ -228,7 +228,7 @@ func TestLogoutStepFailsWhenTheLogoutFails(t *testing.T) {
 	w := newWorld(t)
 	w.api.SetLogout(fakeapi.Logout{Duration: 10 * time.Millisecond, Status: fakeapi.StatusFailed,
 		Result: fakeapi.Result{ExitCode: 1, Stderr: "Cannot connect to the Docker daemon\n"}})
-	res, err := w.job.RunMain(context.Background(), w.logoutStep("logout", "ghcr.io", nil), w.exec)
+	res, err := w.job.RunMain(context.Background(), w.logoutStep("ghcr.io", nil), w.exec)
 	require.NoError(t, err)
 	w.noLeaks(res)
 	assert.True(t, res.Failed)
