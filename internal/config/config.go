@@ -169,26 +169,15 @@ func LoadPost(get GetInputFunc) (*PostConfig, error) {
 // LoadLogout reads and validates every input of the logout step. Like Load,
 // it returns every problem at once, each an *InputError.
 func LoadLogout(get GetInputFunc) (*LogoutConfig, error) {
-	var errs []error
-	collect := func(err error) {
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
 	cfg := &LogoutConfig{}
-	var err error
-	cfg.APIKey, err = apiKey(get(InputAPIKey))
-	collect(err)
-	cfg.ServerID, err = uuidInput(InputServerID, get(InputServerID))
-	collect(err)
-	cfg.RegistryURL, err = registryURLInput(get(InputRegistryURL))
-	collect(err)
-	cfg.API, err = ParseAPIURL(get(InputAPIURL))
-	collect(err)
-	cfg.Timeout, err = timeoutInput(get(InputTimeout))
-	collect(err)
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	var errs [5]error
+	cfg.APIKey, errs[0] = apiKey(get(InputAPIKey))
+	cfg.ServerID, errs[1] = uuidInput(InputServerID, get(InputServerID))
+	cfg.RegistryURL, errs[2] = registryURLInput(get(InputRegistryURL))
+	cfg.API, errs[3] = ParseAPIURL(get(InputAPIURL))
+	cfg.Timeout, errs[4] = timeoutInput(get(InputTimeout))
+	if err := errors.Join(errs[:]...); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }

@@ -194,25 +194,35 @@ func TestDefaultsComeFromActionYML(t *testing.T) {
 	assert.NotContains(t, main.ProcessEnv, "INPUT_API-KEY")
 }
 
+// Two logins in one job: each post step logs out of its own registry. On act
+// the steps have no IDs (act numbers them), so each post step finds its own
+// state copy.
 func TestTwoRegistriesTwoPosts(t *testing.T) {
-	w := newWorld(t)
-	ghcr := w.step("ghcr", ghcrCred, nil)
-	hub := w.step("hub", hubCred, nil)
-	mainGHCR := w.main(context.Background(), ghcr)
-	mainHub := w.main(context.Background(), hub)
-	require.False(t, mainGHCR.Failed, mainGHCR.LogText())
-	require.False(t, mainHub.Failed, mainHub.LogText())
-	assert.Equal(t, "ghcr.io", mainGHCR.Outputs["registry_url"])
-	assert.Equal(t, "docker.io", mainHub.Outputs["registry_url"])
-	assert.Equal(t, map[string][]string{serverID: {"docker.io", "ghcr.io"}}, w.api.LoggedIn())
+	for _, flavor := range []runner.Flavor{runner.GitHub, runner.Act} {
+		t.Run(flavor.String(), func(t *testing.T) {
+			w := newWorld(t)
+			w.job.Flavor = flavor
+			ghcr, hub := w.step("ghcr", ghcrCred, nil), w.step("hub", hubCred, nil)
+			if flavor == runner.Act {
+				ghcr.ID, hub.ID = "", ""
+			}
+			mainGHCR := w.main(context.Background(), ghcr)
+			mainHub := w.main(context.Background(), hub)
+			require.False(t, mainGHCR.Failed, mainGHCR.LogText())
+			require.False(t, mainHub.Failed, mainHub.LogText())
+			assert.Equal(t, "ghcr.io", mainGHCR.Outputs["registry_url"])
+			assert.Equal(t, "docker.io", mainHub.Outputs["registry_url"])
+			assert.Equal(t, map[string][]string{serverID: {"docker.io", "ghcr.io"}}, w.api.LoggedIn())
 
-	// Post steps run in reverse order; each logs out of its own registry.
-	postHub := w.post(hub, mainHub)
-	assert.Contains(t, postHub.LogText(), "Logged out of docker.io")
-	assert.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, w.api.LoggedIn())
-	postGHCR := w.post(ghcr, mainGHCR)
-	assert.Contains(t, postGHCR.LogText(), "Logged out of ghcr.io")
-	assert.Empty(t, w.api.LoggedIn())
+			// Post steps run in reverse order; each logs out of its own registry.
+			postHub := w.post(hub, mainHub)
+			assert.Contains(t, postHub.LogText(), "Logged out of docker.io")
+			assert.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, w.api.LoggedIn())
+			postGHCR := w.post(ghcr, mainGHCR)
+			assert.Contains(t, postGHCR.LogText(), "Logged out of ghcr.io")
+			assert.Empty(t, w.api.LoggedIn())
+		})
+	}
 }
 
 func TestCleanupFalse(t *testing.T) {

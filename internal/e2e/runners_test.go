@@ -72,70 +72,48 @@ func TestActPostLogsOut(t *testing.T) {
 	assert.Empty(t, w.api.LoggedIn(), "nothing left logged in")
 }
 
-// Two logins in one act job, steps without IDs: each post step logs out of
-// its own registry, from its own copy of the state.
-func TestActTwoStepsWithoutIDs(t *testing.T) {
-	w := newWorld(t)
-	w.job.Flavor = runner.Act
-	ghcr, hub := w.step("", ghcrCred, nil), w.step("", hubCred, nil)
-	mainGHCR := w.main(context.Background(), ghcr)
-	mainHub := w.main(context.Background(), hub)
-	require.False(t, mainGHCR.Failed, mainGHCR.LogText())
-	require.False(t, mainHub.Failed, mainHub.LogText())
-	assert.Contains(t, notices(mainHub)[0], "steps.<id of this step>.outputs.registry_url")
-	assert.Equal(t, map[string][]string{serverID: {"docker.io", "ghcr.io"}}, w.api.LoggedIn())
-
-	postHub := w.post(hub, mainHub)
-	assert.Contains(t, postHub.LogText(), "Logged out of docker.io")
-	assert.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, w.api.LoggedIn())
-	postGHCR := w.post(ghcr, mainGHCR)
-	assert.Contains(t, postGHCR.LogText(), "Logged out of ghcr.io")
-	assert.Empty(t, w.api.LoggedIn())
-}
-
-func TestRefusedLoginSendsNoLogout(t *testing.T) {
-	for _, flavor := range []runner.Flavor{runner.GitHub, runner.Act} {
-		t.Run(flavor.String(), func(t *testing.T) {
-			w := newWorld(t)
-			w.job.Flavor = flavor
-			w.keep()
-			w.api.AddCredential(fakeapi.Credential{ID: badCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", Status: fakeapi.StatusFailed,
-				LoginDuration: 50 * time.Millisecond, Result: fakeapi.Result{ExitCode: 1, Stderr: "Error response from daemon: denied: denied\n"}})
-			s := w.step("login", badCred, nil)
-			main := w.main(context.Background(), s)
-			require.True(t, main.Failed)
-			assert.Equal(t, "true", main.State["login_refused"])
-			w.job.Failed = false // continue-on-error
-			n := len(w.requests())
-
-			post := w.post(s, main)
-			assert.False(t, post.Failed)
-			assert.Contains(t, post.LogText(), "No login to undo: docker login failed on the server (operation ")
-			assert.Len(t, w.requests(), n, "no logout sent")
-			assert.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, w.api.LoggedIn(), "the login kept by the first step stays")
-		})
+// After a login that failed on the server, post logs out only if the login
+// may have changed the server's docker config: never after docker login
+// itself refused, so the login the first step kept stays; after a timeout
+// status, yes.
+func TestPostAfterAFailedLogin(t *testing.T) {
+	tests := []struct {
+		name    string
+		status  string
+		result  fakeapi.Result
+		logsOut bool
+	}{
+		{"refused", fakeapi.StatusFailed, fakeapi.Result{ExitCode: 1, Stderr: "Error response from daemon: denied: denied\n"}, false},
+		{"timeout status", fakeapi.StatusTimeout, fakeapi.Result{ExitCode: 124, Stderr: "timed out"}, true},
 	}
-}
+	for _, tc := range tests {
+		for _, flavor := range []runner.Flavor{runner.GitHub, runner.Act} {
+			t.Run(tc.name+"/"+flavor.String(), func(t *testing.T) {
+				w := newWorld(t)
+				w.job.Flavor = flavor
+				w.keep()
+				w.api.AddCredential(fakeapi.Credential{ID: badCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", Status: tc.status,
+					LoginDuration: 50 * time.Millisecond, Result: tc.result})
+				s := w.step("login", badCred, nil)
+				main := w.main(context.Background(), s)
+				require.True(t, main.Failed)
+				assert.Equal(t, !tc.logsOut, main.State["login_refused"] == "true")
+				w.job.Failed = false // continue-on-error
+				n := len(w.requests())
 
-func TestTimeoutStatusStillLogsOut(t *testing.T) {
-	for _, flavor := range []runner.Flavor{runner.GitHub, runner.Act} {
-		t.Run(flavor.String(), func(t *testing.T) {
-			w := newWorld(t)
-			w.job.Flavor = flavor
-			w.keep()
-			w.api.AddCredential(fakeapi.Credential{ID: badCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", Status: fakeapi.StatusTimeout,
-				Result: fakeapi.Result{ExitCode: 124, Stderr: "timed out"}})
-			s := w.step("login", badCred, nil)
-			main := w.main(context.Background(), s)
-			require.True(t, main.Failed)
-			assert.NotContains(t, main.State, "login_refused")
-
-			post := w.post(s, main)
-			assert.False(t, post.Failed)
-			assert.Contains(t, post.LogText(), "Logged out of ghcr.io")
-			assert.Equal(t, "POST /registry-auth/logout", w.requests()[len(w.requests())-1])
-			assert.Empty(t, w.api.LoggedIn(), "a timed-out login may have written the config: logged out")
-		})
+				post := w.post(s, main)
+				assert.False(t, post.Failed)
+				if tc.logsOut {
+					assert.Contains(t, post.LogText(), "Logged out of ghcr.io")
+					assert.Equal(t, []string{"POST /registry-auth/logout"}, w.requests()[n:])
+					assert.Empty(t, w.api.LoggedIn(), "a timed-out login may have written the config: logged out")
+					return
+				}
+				assert.Contains(t, post.LogText(), "No login to undo: docker login failed on the server (operation ")
+				assert.Len(t, w.requests(), n, "no logout sent")
+				assert.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, w.api.LoggedIn(), "the login kept by the first step stays")
+			})
+		}
 	}
 }
 
