@@ -225,18 +225,27 @@ func TestTwoRegistriesTwoPosts(t *testing.T) {
 	}
 }
 
+// With cleanup false nothing is saved, nothing is sent at the end, and on act
+// no logout step is suggested.
 func TestCleanupFalse(t *testing.T) {
-	w := newWorld(t)
-	s := w.step("login", ghcrCred, map[string]string{"cleanup": "false"})
-	main := w.main(context.Background(), s)
-	require.False(t, main.Failed, main.LogText())
-	assert.Empty(t, main.State)
-	n := len(w.requests())
-	post := w.post(s, main)
-	assert.False(t, post.Failed)
-	assert.Equal(t, "Cleanup is off (cleanup: false): staying logged in; nothing sent.", post.Log[len(post.Log)-1])
-	assert.Len(t, w.requests(), n)
-	assert.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, w.api.LoggedIn())
+	for _, flavor := range []runner.Flavor{runner.GitHub, runner.Act} {
+		t.Run(flavor.String(), func(t *testing.T) {
+			w := newWorld(t)
+			w.job.Flavor = flavor
+			s := w.step("login", ghcrCred, map[string]string{"cleanup": "false"})
+			main := w.main(context.Background(), s)
+			require.False(t, main.Failed, main.LogText())
+			assert.Empty(t, main.State)
+			assert.Empty(t, main.Env)
+			assert.Empty(t, main.Annotations, "no notice")
+			n := len(w.requests())
+			post := w.post(s, main)
+			assert.False(t, post.Failed)
+			assert.Equal(t, "Cleanup is off (cleanup: false): staying logged in; nothing sent.", post.Log[len(post.Log)-1])
+			assert.Len(t, w.requests(), n)
+			assert.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, w.api.LoggedIn())
+		})
+	}
 }
 
 func TestBadInputSendsNothing(t *testing.T) {

@@ -117,23 +117,6 @@ func TestPostAfterAFailedLogin(t *testing.T) {
 	}
 }
 
-func TestActCleanupFalse(t *testing.T) {
-	w := newWorld(t)
-	w.job.Flavor = runner.Act
-	s := w.step("login", ghcrCred, map[string]string{"cleanup": "false"})
-	main := w.main(context.Background(), s)
-	require.False(t, main.Failed, main.LogText())
-	assert.Empty(t, main.State)
-	assert.Empty(t, main.Env)
-	assert.Empty(t, notices(main), "no logout step to add")
-	n := len(w.requests())
-	post := w.post(s, main)
-	assert.False(t, post.Failed)
-	assert.Equal(t, "Cleanup is off (cleanup: false): staying logged in; nothing sent.", post.Log[len(post.Log)-1])
-	assert.Len(t, w.requests(), n)
-	assert.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, w.api.LoggedIn())
-}
-
 // Gitea's and Forgejo's runners run no post step for a container action: the
 // logout step, given the login step's output, does the logout.
 func TestLogoutStepOnGitea(t *testing.T) {
