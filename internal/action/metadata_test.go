@@ -208,3 +208,22 @@ func TestLogoutActionYMLMatchesTheCode(t *testing.T) {
 		assert.Empty(t, a.Outputs)
 	})
 }
+
+// act evaluates ${{ }} in action.yml's input descriptions and fails the step
+// when one does not parse (seen with act v0.2.89), so no description holds one.
+func TestNoExpressionsInDescriptions(t *testing.T) {
+	for _, path := range []string{filepath.Join("..", "..", "action.yml"), filepath.Join("..", "..", "logout", "action.yml")} {
+		a, err := runner.LoadAction(path)
+		require.NoError(t, err)
+		texts := map[string]string{"description": a.Description}
+		for n, in := range a.Inputs {
+			texts["input "+n] = in.Description
+		}
+		for n, out := range a.Outputs {
+			texts["output "+n] = out.Description
+		}
+		for where, text := range texts {
+			assert.NotContains(t, text, "${{", "%s: %s", path, where)
+		}
+	}
+}
