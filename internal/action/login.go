@@ -77,16 +77,19 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) error {
 
 // logoutNotice tells people on act, Gitea or Forgejo to add the logout step:
 // Gitea's and Forgejo's runners never run a container action's post step,
-// and act runs it only from its own state copy (see stateWriter).
+// and act runs it only from v0.2.65 on (and then only thanks to stateWriter).
 func logoutNotice(runner, step string) string {
 	id := step
 	if !stepIDPattern.MatchString(id) || strings.HasPrefix(id, "__") {
 		id = "<id of this step>"
 	}
-	return fmt.Sprintf("%s may not run this action's post step, which logs out at the end of the job. "+
-		"To be sure to log out, add a step after the ones that use the registry: "+
-		"uses: reoclo/docker-auth/logout@v1, if: always(), with api_key, server_id and "+
-		"registry_url: ${{ steps.%s.outputs.registry_url }}.", runner, id)
+	why := runner + " does not run this action's post step, so nothing logs out at the end of the job."
+	if runner == "act" {
+		why = "act runs this action's post step, which logs out, only from v0.2.65 on."
+	}
+	return why + " To be sure to log out, add a step after the ones that use the registry: " +
+		"uses: reoclo/docker-auth/logout@v1, if: always(), with api_key, server_id and " +
+		"registry_url: ${{ steps." + id + ".outputs.registry_url }}."
 }
 
 // stepIDPattern is what a workflow step's id may look like.

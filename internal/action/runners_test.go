@@ -304,9 +304,9 @@ func TestMainNoticeNamesTheLogoutStep(t *testing.T) {
 		variable, id, cleanup string
 		want                  string
 	}{
-		{"ACT", "login", "true", "::notice::act may not run this action's post step"},
-		{"GITEA_ACTIONS", "login", "true", "::notice::Gitea Actions may not run this action's post step"},
-		{"FORGEJO_ACTIONS", "login", "true", "::notice::Forgejo Actions may not run this action's post step"},
+		{"ACT", "login", "true", "::notice::act runs this action's post step, which logs out, only from v0.2.65 on. To be sure to log out, add a step"},
+		{"GITEA_ACTIONS", "login", "true", "::notice::Gitea Actions does not run this action's post step, so nothing logs out at the end of the job. To be sure"},
+		{"FORGEJO_ACTIONS", "login", "true", "::notice::Forgejo Actions does not run this action's post step"},
 		{"ACT", "0", "true", "steps.<id of this step>.outputs.registry_url"},
 		{"ACT", "login", "false", ""},
 		{"GITHUB_ACTIONS", "login", "true", ""},

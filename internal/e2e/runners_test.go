@@ -56,7 +56,7 @@ func TestActPostLogsOut(t *testing.T) {
 		"DOCKER_AUTH_OPERATION_ID_login": opID, "DOCKER_AUTH_LOGIN_FINISHED_login": "true",
 	}, main.Env, "the state, for act's post step")
 	require.Len(t, notices(main), 1)
-	assert.Contains(t, notices(main)[0], "act may not run this action's post step")
+	assert.Contains(t, notices(main)[0], "act runs this action's post step, which logs out, only from v0.2.65 on")
 	assert.Contains(t, notices(main)[0], "registry_url: ${{ steps.login.outputs.registry_url }}")
 
 	post := w.post(s, main)
@@ -130,7 +130,7 @@ func TestLogoutStepOnGitea(t *testing.T) {
 			main := w.main(context.Background(), s)
 			require.False(t, main.Failed, main.LogText())
 			require.Len(t, notices(main), 1)
-			assert.Contains(t, notices(main)[0], "Forgejo Actions may not run this action's post step")
+			assert.Contains(t, notices(main)[0], "Forgejo Actions does not run this action's post step")
 
 			logout := w.logoutStep(main.Outputs["registry_url"], nil)
 			res, err := w.job.RunMain(context.Background(), logout, w.exec)
