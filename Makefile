@@ -1,7 +1,7 @@
 # docker-auth: the two commands a contributor needs are `make demo` and `make test`.
 GO ?= go
 
-.PHONY: test demo bench image-test lint build
+.PHONY: test demo bench image-test runner-test lint build
 
 ## test: run every test (unit, fake API, end-to-end through the built binary) with the race detector.
 test:
@@ -18,6 +18,11 @@ bench:
 ## image-test: build the real Dockerfile with buildah and run its entry points against the fake API.
 image-test:
 	$(GO) run ./internal/cmd/imagetest
+
+## runner-test: run the action under the real nektos/act and Gitea's act on podman, against the
+## fake API; rehearse the release (.github/release.sh) and build with Docker's classic builder.
+runner-test:
+	$(GO) run ./internal/cmd/runnertest
 
 ## lint: golangci-lint and actionlint at pinned versions.
 lint:
