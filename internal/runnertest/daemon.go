@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -217,4 +218,51 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// waitNoProcesses waits until no process's command line names a path under dir (conmon's
+// do, for the containers of an engine under dir), then kills by process ID whatever is
+// left after limit, and reports it.
+func waitNoProcesses(dir string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		pids := processesUnder(dir)
+		if len(pids) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			for _, pid := range pids {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+			return fmt.Errorf("killed %d process(es) still using %s after %s: %v", len(pids), dir, limit, pids)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// processesUnder returns the IDs of the processes whose command line has an argument in dir.
+func processesUnder(dir string) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	prefix := filepath.Clean(dir) + "/"
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		for _, arg := range strings.Split(string(cmdline), "\x00") {
+			if strings.HasPrefix(arg, prefix) {
+				pids = append(pids, pid)
+				break
+			}
+		}
+	}
+	return pids
 }

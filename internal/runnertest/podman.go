@@ -56,8 +56,9 @@ default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 events_logfile_path = %q
-# conmon leaves at once after an exec session, instead of lingering for five minutes.
-exit_command_delay = 0
+# conmon leaves ten seconds after an exec session ends instead of five minutes (at 0 it
+# removes the session before act has read its exit code).
+exit_command_delay = 10
 runtime = "runc"
 tmp_dir = %q
 `, filepath.Join(dir, "events.log"), filepath.Join(dir, "tmp"))
@@ -154,6 +155,10 @@ func (p *Podman) Stop() error {
 		errs = append(errs, err)
 	}
 	if err := p.d.stop(10 * time.Second); err != nil {
+		errs = append(errs, err)
+	}
+	// conmon processes outlive the service by exit_command_delay; wait for them.
+	if err := waitNoProcesses(p.dir, 20*time.Second); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -100,7 +100,8 @@ func TestReleaseCheck(t *testing.T) {
 				p := filepath.Join(r.dir, "logout/action.yml")
 				data, err := os.ReadFile(p)
 				require.NoError(t, err)
-				require.NoError(t, os.WriteFile(p, []byte(strings.Replace(string(data), "../Dockerfile", "docker://x@"+testDigest, 1)), 0o644))
+				pinned := strings.Replace(string(data), "../Dockerfile", "docker://x@"+testDigest, 1)
+				require.NoError(t, os.WriteFile(p, []byte(pinned), 0o644)) //nolint:gosec // G703: p is in the test's temp dir
 			}
 			out, _, err := r.script("check", "TAG="+tt.tag)
 			if tt.wantErr == "" {

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -103,7 +104,8 @@ func (r Runner) Run(ctx context.Context, ws *Workspace, p *Podman, home string, 
 }
 
 // RemoveActionImages removes the images the runners built for local actions (named
-// act-…), so that the next run builds them again from the Dockerfile.
+// act-…, which podman's Docker-compatible API files under docker.io/library/), so that the
+// next run builds them again from the Dockerfile.
 func RemoveActionImages(ctx context.Context, p *Podman) error {
 	out, err := p.Output(ctx, "images", "--format", "{{.Repository}}:{{.Tag}}")
 	if err != nil {
@@ -111,7 +113,7 @@ func RemoveActionImages(ctx context.Context, p *Podman) error {
 	}
 	var refs []string
 	for _, ref := range strings.Fields(out) {
-		if strings.HasPrefix(ref, "localhost/act-") {
+		if strings.HasPrefix(path.Base(ref), "act-") {
 			refs = append(refs, ref)
 		}
 	}

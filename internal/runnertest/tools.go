@@ -85,7 +85,6 @@ func InstallGiteaAct(ctx context.Context, binDir string, log io.Writer) (string,
 	var out bytes.Buffer
 	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", GiteaActModule+"@"+GiteaActVersion)
 	cmd.Dir = os.TempDir() // outside any module: this must not touch our go.mod
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
 	cmd.Stdout, cmd.Stderr = &out, log
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("go mod download %s@%s: %w", GiteaActModule, GiteaActVersion, err)

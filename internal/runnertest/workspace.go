@@ -61,7 +61,7 @@ func NewWorkspace(ctx context.Context, src, dir, goImage string, workflows map[s
 	if data, err = SetGoImage(data, goImage); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(df, data, 0o644); err != nil {
+	if err := os.WriteFile(df, data, 0o644); err != nil { //nolint:gosec // G703: df is in the workspace this function made
 		return nil, err
 	}
 	for rel, content := range workflows {

@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"regexp"
@@ -107,7 +106,7 @@ func runAll(ctx context.Context, out io.Writer, opts options) (err error) {
 	if os.Geteuid() != 0 {
 		return errors.New("run as root: podman, buildah and dockerd need it here (and apt-get, to install them)")
 	}
-	goEnv, err := goEnv(ctx, "GOMOD", "GOROOT", "GOVERSION")
+	goEnv, err := imagebuild.GoEnv(ctx, "GOMOD", "GOROOT", "GOVERSION")
 	if err != nil {
 		return err
 	}
@@ -237,26 +236,6 @@ func runAll(ctx context.Context, out io.Writer, opts options) (err error) {
 // selected reports whether the case named name is to run.
 func (e *env) selected(name string) bool {
 	return e.opts.only == nil || e.opts.only.MatchString(name)
-}
-
-// goEnv reads `go env` variables.
-func goEnv(ctx context.Context, names ...string) (map[string]string, error) {
-	out, err := exec.CommandContext(ctx, "go", append([]string{"env"}, names...)...).Output()
-	if err != nil {
-		return nil, fmt.Errorf("go env: %w", err)
-	}
-	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
-	if len(lines) != len(names) {
-		return nil, fmt.Errorf("go env: got %d lines for %d names", len(lines), len(names))
-	}
-	env := make(map[string]string, len(names))
-	for i, n := range names {
-		if lines[i] == "" {
-			return nil, fmt.Errorf("go env %s is empty (run from inside the module)", n)
-		}
-		env[n] = lines[i]
-	}
-	return env, nil
 }
 
 func tail(b []byte, n int) []byte {
