@@ -65,7 +65,7 @@ func TestPrivateCAThroughStepEnv(t *testing.T) {
 			if !tc.ok {
 				assert.True(t, main.Failed)
 				require.NotEmpty(t, main.Annotations)
-				assert.Contains(t, main.Annotations[0].Message, "certificate")
+				assert.Contains(t, main.Annotations[0].Message, "x509: certificate signed by unknown authority", "as the README's Troubleshooting quotes it")
 				return
 			}
 			require.False(t, main.Failed, main.LogText())
