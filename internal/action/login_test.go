@@ -254,6 +254,27 @@ func TestMainTimeoutCoversRetries(t *testing.T) {
 	assert.NotContains(t, res.stdout, "has not finished on server", "no poll succeeded: the API, not the server, is the problem")
 }
 
+// When the polls were failing at the deadline, the API is in question, not
+// the server's agent: no hint about the agent.
+func TestMainTimeoutWhilePollsFailHasNoAgentHint(t *testing.T) {
+	e := newTestEnv(t)
+	e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: fakeapi.Never})
+	e.inputs["credential_id"] = otherCred
+	e.inputs["timeout"] = "5"
+	scripted := false
+	e.beforeSleep = func() {
+		if !scripted { // after the first poll saw "running"
+			scripted = true
+			e.api.Script(fakeapi.RouteOperation, fakeapi.Fault{Status: 503, Times: fakeapi.Forever})
+		}
+	}
+	res := e.run(context.Background(), RoleMain, nil)
+	assert.Equal(t, 1, res.code)
+	assert.Contains(t, res.stdout, "::error::timed out after 5s waiting for operation")
+	assert.Contains(t, res.stdout, "last error: the API is having trouble (503")
+	assert.NotContains(t, res.stdout, "has not finished on server")
+}
+
 // The server's own time limit ended docker login: the hint points at the
 // server's way to the registry, not at the credential.
 func TestMainLoginTheServerGaveUpOn(t *testing.T) {

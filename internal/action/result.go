@@ -42,14 +42,14 @@ func loginFailed(d Deps, server string, op *reoclo.Operation) error {
 }
 
 // waitFailed adds a next step to a wait that ran out of time while the
-// operation was still running on the server: is the server's agent online,
-// or does the step need a longer timeout? Other errors (a cancellation, an
-// API that never answered a poll) are returned as they are.
+// operation was still running on the server (the last poll said so): is the
+// server's agent online, or does the step need a longer timeout? Other errors
+// (a cancellation, polls that were failing) are returned as they are.
 func waitFailed(err error, what, server string, timeout time.Duration) error {
 	var we *reoclo.WaitError
 	var te *TimeoutError
-	if !errors.As(err, &we) || !errors.As(we.Cause, &te) || we.LastStatus == "" {
-		return err
+	if !errors.As(err, &we) || !errors.As(we.Cause, &te) || we.LastStatus == "" || we.LastErr != nil {
+		return err // not a timeout, or polls were failing: the API, not the server, is in question
 	}
 	return fmt.Errorf("%w; the %s has not finished on server %s: check in Reoclo that the server and its agent are online, "+
 		"or raise timeout (now %s) if the %s is only slow", err, what, server, seconds(timeout), what)
