@@ -24,7 +24,8 @@ const secretHint = "is required but empty. If the step sets it from a secret or 
 	"(see Troubleshooting in the README)"
 
 // required fails for an empty value. For the inputs a workflow passes from
-// secrets (the key and the IDs) it names the usual cause.
+// secrets (the key and the IDs) it names the usual cause; for those with a
+// default in action.yml it says how to get the default.
 func required(name, v string) error {
 	if v != "" {
 		return nil
@@ -32,8 +33,10 @@ func required(name, v string) error {
 	switch name {
 	case InputAPIKey, InputServerID, InputCredentialID:
 		return &InputError{Input: name, Problem: secretHint}
+	case InputAPIURL, InputTimeout:
+		return &InputError{Input: name, Problem: "is required but empty (leave it out of the step's with: to use its default)"}
 	}
-	return &InputError{Input: name, Problem: "is required but empty (leave it out of the step's with: to use its default)"}
+	return &InputError{Input: name, Problem: "is required but empty"}
 }
 
 // apiKey checks the key is present and fits in an HTTP header. The key itself
