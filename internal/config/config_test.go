@@ -107,6 +107,9 @@ func TestEmptyInputNamesTheUsualCause(t *testing.T) {
 			assert.Contains(t, err.Error(), "reach only jobs whose environment: names it")
 		})
 	}
+	t.Run("an input with neither", func(t *testing.T) {
+		assert.EqualError(t, required("registry_url", ""), "input registry_url: is required but empty")
+	})
 	for _, name := range []string{InputAPIURL, InputTimeout} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Load(inputs(map[string]string{name: ""}))
