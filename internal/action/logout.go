@@ -2,6 +2,7 @@ package action
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -19,8 +20,11 @@ func runPost(ctx context.Context, gh *githubactions.Action, d Deps) {
 	in := d.inputs(config.Defaults)
 	maskKey(gh, in(config.InputAPIKey))
 	cfg, err := config.LoadPost(in)
+	sum := stepSummary{Title: logoutTitle, Result: resultNotLoggedOut}
+	defer func() { sum.write(gh, d) }()
 	if err == nil && !cfg.Cleanup {
 		gh.Infof("%s", "Cleanup is off (cleanup: false): staying logged in; nothing sent.")
+		sum.Note = "Kept logged in: cleanup is 'false', so nothing was sent."
 		return
 	}
 	st, ok, stateErr := readState(d.Getenv)
@@ -28,74 +32,90 @@ func runPost(ctx context.Context, gh *githubactions.Action, d Deps) {
 	case !ok && stateErr == nil:
 		// Bad inputs included: main failed on them before sending anything.
 		gh.Infof("%s", "No login to undo: the main step did not start one.")
-		return
-	case err != nil:
-		gh.Warningf("%s", fmt.Sprintf("Not logging out: %v", err))
+		sum.Note = "Nothing to log out: the main step did not start a login."
 		return
 	case stateErr != nil:
 		gh.Warningf("%s", fmt.Sprintf("Not logging out: %v", stateErr))
+		sum.Note, sum.Reason = "Not logged out: the main step's saved state cannot be used.", stateErr.Error()
 		return
 	case st.Refused:
-		gh.Infof("%s", notOurs(st.OperationID))
+		notOurs(gh, &sum, st.OperationID)
 		return
 	}
-	if err := postLogout(ctx, gh, d, cfg, st); err != nil {
-		gh.Warningf("%s", fmt.Sprintf("Could not log out of %s on server %s: %v",
-			untrusted.Line(st.RegistryURL, maxRegistryURL), untrusted.Line(st.ServerID, 64), err))
-	}
-}
-
-// notOurs says why post sends no logout after a refused login.
-func notOurs(operationID string) string {
-	return fmt.Sprintf("No login to undo: docker login failed on the server (operation %s) and left its "+
-		"docker config as it was; nothing sent.", operationID)
-}
-
-// postLogout waits (bounded) for a login that may still be running, so it
-// cannot finish after the logout, then logs out and follows the logout to its
-// end. A login that ends refused (refusedLogin) leaves nothing to undo.
-func postLogout(ctx context.Context, gh *githubactions.Action, d Deps, cfg *config.PostConfig, st loginState) error {
-	client := newClient(gh, d, cfg.API, cfg.APIKey)
-
-	if !st.Finished {
-		waitCtx, cancel := d.withTimeout(ctx, cfg.Timeout)
-		op, err := client.Wait(waitCtx, st.OperationID)
-		cancel()
-		switch {
-		case ctx.Err() != nil:
-			return fmt.Errorf("cancelled before the logout was sent: %w", context.Cause(ctx))
-		case err != nil:
-			gh.Warningf("%s", fmt.Sprintf("The login operation %s did not finish (%v); logging out anyway.", st.OperationID, err))
-		case refusedLogin(op):
-			gh.Infof("%s", notOurs(st.OperationID))
-			return nil
-		default:
-			gh.Debugf("login operation %s ended with status %s", st.OperationID, untrusted.Line(op.Status, 40))
-		}
-	}
-	return logout(ctx, gh, d, client, cfg.Timeout, st.ServerID, st.RegistryURL)
-}
-
-// runLogoutStep is the explicit logout step (logout/action.yml): validate the
-// inputs, log out of registry_url on server_id and follow the logout to its
-// end. Unlike the post step, a failure fails the step.
-func runLogoutStep(ctx context.Context, gh *githubactions.Action, d Deps) error {
-	in := d.inputs(config.LogoutDefaults)
-	maskKey(gh, in(config.InputAPIKey))
-	cfg, err := config.LoadLogout(in)
+	registry := untrusted.Line(st.RegistryURL, maxRegistryURL)
+	server := serverName(st.ServerName, untrusted.Line(st.ServerID, 64))
+	sum.Registry, sum.Server = st.RegistryURL, server
 	if err != nil {
-		return err
+		gh.Warningf("%s", fmt.Sprintf("Not logging out of %s on server %s: %v\nThe server stays logged in to %s.", registry, server, err, registry))
+		sum.Reason = err.Error()
+		return
 	}
 	client := newClient(gh, d, cfg.API, cfg.APIKey)
-	if err := logout(ctx, gh, d, client, cfg.Timeout, cfg.ServerID, cfg.RegistryURL); err != nil {
-		return fmt.Errorf("could not log out of %s on server %s: %w",
-			untrusted.Line(cfg.RegistryURL, maxRegistryURL), cfg.ServerID, err)
+	if err := waitForLogin(ctx, gh, d, client, cfg.Timeout, st); err != nil {
+		if errors.Is(err, errLoginRefused) {
+			sum.Registry, sum.Server = "", ""
+			notOurs(gh, &sum, st.OperationID)
+			return
+		}
+		gh.Warningf("%s", fmt.Sprintf("Could not log out of %s on server %s: %v\nThe server stays logged in to %s.",
+			registry, server, err, registry))
+		sum.Reason = err.Error()
+		return
+	}
+	start := d.Now()
+	opID, err := logout(ctx, gh, d, client, cfg.Timeout, st.ServerID, st.RegistryURL, server)
+	sum.OperationID, sum.Took = opID, d.Now().Sub(start)
+	if err != nil {
+		gh.Warningf("%s", fmt.Sprintf("Could not log out of %s on server %s: %v\nThe server stays logged in to %s.",
+			registry, server, err, registry))
+		sum.Reason = err.Error()
+		return
+	}
+	sum.Result = resultLoggedOut
+}
+
+// notOurs says, in the log and the job summary, why post sends no logout
+// after a login docker login itself refused (refusedLogin).
+func notOurs(gh *githubactions.Action, sum *stepSummary, operationID string) {
+	gh.Infof("%s", fmt.Sprintf("No login to undo: docker login failed on the server (operation %s) and left its "+
+		"docker config as it was; nothing sent.", operationID))
+	sum.Note = "Nothing to log out: docker login failed on the server and left its docker config as it was."
+}
+
+// errLoginRefused is waitForLogin's answer when docker login itself refused
+// the login it waited for: there is nothing of ours to log out of.
+var errLoginRefused = errors.New("docker login refused: nothing to undo")
+
+// waitForLogin waits (bounded) for a login main did not see end, so it cannot
+// finish after the logout. It fails with errLoginRefused when docker login
+// itself refused (refusedLogin), or when cancelled before the logout could be
+// sent; a login that does not finish is only a warning.
+func waitForLogin(ctx context.Context, gh *githubactions.Action, d Deps, client *reoclo.Client, timeout time.Duration, st loginState) error {
+	if st.Finished {
+		return nil
+	}
+	waitCtx, cancel := d.withTimeout(ctx, timeout)
+	op, err := client.Wait(waitCtx, st.OperationID)
+	cancel()
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("cancelled before the logout was sent: %w", context.Cause(ctx))
+	case err != nil:
+		gh.Warningf("%s", fmt.Sprintf("The login operation %s did not finish (%v); logging out anyway.", st.OperationID, err))
+	case refusedLogin(op):
+		return errLoginRefused
+	default:
+		gh.Debugf("login operation %s ended with status %s", st.OperationID, untrusted.Line(op.Status, 40))
 	}
 	return nil
 }
 
-// logout sends the logout and follows it to its end, within timeout.
-func logout(ctx context.Context, gh *githubactions.Action, d Deps, client *reoclo.Client, timeout time.Duration, serverID, registryURL string) error {
+// logout logs out of registryURL on serverID and follows the logout to its
+// end, within timeout. It returns the logout's operation ID once the API has
+// accepted it; server names the server in errors.
+func logout(ctx context.Context, gh *githubactions.Action, d Deps, client *reoclo.Client, timeout time.Duration,
+	serverID, registryURL, server string,
+) (string, error) {
 	rc, runID := runContext(gh)
 	ctx, cancel := d.withTimeout(ctx, timeout)
 	defer cancel()
@@ -104,18 +124,48 @@ func logout(ctx context.Context, gh *githubactions.Action, d Deps, client *reocl
 		ServerID: serverID, RegistryURL: registryURL, RunID: runID, RunContext: rc,
 	})
 	if err != nil {
-		return err
+		return "", err
 	}
 	if accepted.Status != reoclo.StatusCompleted {
 		op, err := client.Wait(ctx, accepted.OperationID)
 		if err != nil {
-			return err
+			return accepted.OperationID, waitFailed(err, "logout", serverLabel(op, server), timeout)
 		}
 		if !op.Succeeded() {
-			return commandFailed(d, "docker logout", serverLabel(op, serverID), op)
+			return accepted.OperationID, commandFailed(d, "docker logout", serverLabel(op, server), op)
 		}
 	}
 	gh.Infof("%s", fmt.Sprintf("Logged out of %s (operation %s, %.1f s)",
 		untrusted.Line(registryURL, maxRegistryURL), accepted.OperationID, d.Now().Sub(start).Seconds()))
+	return accepted.OperationID, nil
+}
+
+// runLogoutStep is the explicit logout step (logout/action.yml): validate the
+// inputs, log out of registry_url on server_id and follow the logout to its
+// end. Unlike the post step, a failure fails the step.
+func runLogoutStep(ctx context.Context, gh *githubactions.Action, d Deps) (err error) {
+	in := d.inputs(config.LogoutDefaults)
+	maskKey(gh, in(config.InputAPIKey))
+	sum := stepSummary{Title: logoutTitle, Result: resultNotLoggedOut, Note: "Failed before any logout started on the server."}
+	defer func() {
+		if err != nil {
+			sum.Reason = err.Error()
+		}
+		sum.write(gh, d)
+	}()
+	cfg, err := config.LoadLogout(in)
+	if err != nil {
+		return err
+	}
+	registry := untrusted.Line(cfg.RegistryURL, maxRegistryURL)
+	sum.Registry, sum.Server = cfg.RegistryURL, cfg.ServerID
+	client := newClient(gh, d, cfg.API, cfg.APIKey)
+	start := d.Now()
+	opID, err := logout(ctx, gh, d, client, cfg.Timeout, cfg.ServerID, cfg.RegistryURL, cfg.ServerID)
+	sum.OperationID, sum.Took = opID, d.Now().Sub(start)
+	if err != nil {
+		return fmt.Errorf("could not log out of %s on server %s: %w", registry, cfg.ServerID, err)
+	}
+	sum.Result = resultLoggedOut
 	return nil
 }

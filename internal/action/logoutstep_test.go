@@ -40,6 +40,8 @@ func TestLogoutStepLogsOut(t *testing.T) {
 	assert.Empty(t, res.files["GITHUB_STATE"])
 	assert.Empty(t, res.files["GITHUB_ENV"])
 	assert.Empty(t, res.files["GITHUB_OUTPUT"])
+	assert.Contains(t, res.summary, "### Registry logout\n")
+	assert.Contains(t, res.summary, "| Logged out | ghcr.io | "+serverID+" | `")
 }
 
 func TestLogoutStepThenPostIsHarmless(t *testing.T) {

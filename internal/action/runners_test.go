@@ -151,7 +151,7 @@ func TestMainCopiesStateToGitHubEnvOnActRunners(t *testing.T) {
 			for k, v := range res.state {
 				want[envStateName("ghcr-login", k)] = v
 			}
-			assert.Len(t, want, 4)
+			assert.Len(t, want, 5)
 			assert.Equal(t, want, res.env)
 			for k, v := range res.env {
 				assert.NotContains(t, k+v, testKey)

@@ -18,6 +18,9 @@ const (
 	stateOperationID   = "operation_id"
 	stateLoginFinished = "login_finished"
 	stateLoginRefused  = "login_refused"
+	// stateServerName is the server's name from the login operation, so a
+	// failed logout can name the server (its ID is usually masked).
+	stateServerName = "server_name"
 )
 
 // Output names, as action.yml declares them.
@@ -43,6 +46,8 @@ type loginState struct {
 	// (refusedLogin): the server's docker config is unchanged, so there is
 	// nothing of ours to log out of.
 	Refused bool
+	// ServerName is the server's name as the API gave it, or "".
+	ServerName string
 }
 
 // runnerName names the runner when it is act or one built on it (Gitea's and
@@ -118,13 +123,18 @@ func (w stateWriter) set(key, value string) {
 func (w stateWriter) save(s loginState) {
 	w.set(stateServerID, s.ServerID)
 	w.set(stateRegistryURL, s.RegistryURL)
-	w.set(stateOperationID, s.OperationID)
+	if s.OperationID != "" { // a login reply without a usable one
+		w.set(stateOperationID, s.OperationID)
+	}
 }
 
-// finished records that main saw the login end, and whether docker login
-// itself was refused.
+// finished records that main saw the login end, the server's name when it
+// can be a state value, and whether docker login itself was refused.
 func (w stateWriter) finished(op *reoclo.Operation) {
 	w.set(stateLoginFinished, "true")
+	if name := untrusted.Line(op.ServerName, 100); name != "" && untrusted.CheckValue(name, 100+len("…")) == nil {
+		w.set(stateServerName, name)
+	}
 	if refusedLogin(op) {
 		w.set(stateLoginRefused, "true")
 	}
@@ -144,7 +154,7 @@ func refusedLogin(op *reoclo.Operation) bool {
 }
 
 // stateKeys are the keys main may save, in the order it saves them.
-var stateKeys = []string{stateServerID, stateRegistryURL, stateOperationID, stateLoginFinished, stateLoginRefused}
+var stateKeys = []string{stateServerID, stateRegistryURL, stateOperationID, stateLoginFinished, stateServerName, stateLoginRefused}
 
 // readState reads the main step's state: STATE_* when the runner passes any,
 // else, on an act-family runner, the GITHUB_ENV copy main left for this step
@@ -168,11 +178,15 @@ func readState(getenv func(string) string) (s loginState, ok bool, err error) {
 		OperationID: getenv(name(stateOperationID)),
 		Finished:    getenv(name(stateLoginFinished)) == "true",
 		Refused:     getenv(name(stateLoginRefused)) == "true",
+		ServerName:  untrusted.Line(getenv(name(stateServerName)), 100),
 	}
 	if s.ServerID == "" && s.RegistryURL == "" && s.OperationID == "" {
 		return s, false, nil
 	}
 	for _, k := range []string{stateServerID, stateRegistryURL, stateOperationID} {
+		if k == stateOperationID && s.OperationID == "" {
+			continue // the login reply named no usable operation: log out without waiting
+		}
 		if err := untrusted.CheckValue(getenv(name(k)), maxRegistryURL); err != nil {
 			return s, false, fmt.Errorf("saved state %s %w", label(k), err)
 		}

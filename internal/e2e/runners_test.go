@@ -54,6 +54,7 @@ func TestActPostLogsOut(t *testing.T) {
 	assert.Equal(t, map[string]string{
 		"DOCKER_AUTH_SERVER_ID_login": serverID, "DOCKER_AUTH_REGISTRY_URL_login": "ghcr.io",
 		"DOCKER_AUTH_OPERATION_ID_login": opID, "DOCKER_AUTH_LOGIN_FINISHED_login": "true",
+		"DOCKER_AUTH_SERVER_NAME_login": "prod-api",
 	}, main.Env, "the state, for act's post step")
 	require.Len(t, notices(main), 1)
 	assert.Contains(t, notices(main)[0], "act runs this action's post step, which logs out, only from v0.2.65 on")
