@@ -231,14 +231,19 @@ func TestWaitStopsOnAReplyItCannotUnderstand(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			clock := &fakeTime{now: time.Unix(0, 0)}
+			ctx, cancel := context.WithCancelCause(context.Background())
+			defer cancel(nil)
 			h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
 				if n == 1 {
 					jsonReply(w, 200, opJSON("running"))
 					return
 				}
+				if n == 10 {
+					cancel(errors.New("timed out after 120s"))
+				}
 				jsonReply(w, 200, body)
 			}, WithClock(clock.Now), WithSleep(clock.Sleep))
-			_, err := h.client.Wait(context.Background(), "op-1")
+			_, err := h.client.Wait(ctx, "op-1")
 			var replyErr *ReplyError
 			require.ErrorAs(t, err, &replyErr)
 			assert.Contains(t, err.Error(), "the API's reply to GET "+h.srv.URL+"/reoclo/api/automation/v1/operations/op-1 could not be understood")
