@@ -25,25 +25,31 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) error {
 
 	rc, runID := runContext(gh)
 	client := newClient(gh, d, cfg.API, cfg.APIKey)
-	ctx, cancel := d.withTimeout(ctx, cfg.Timeout)
+	// Two deadlines of one timeout: the login request may finish after a
+	// cancellation (until the hard stop), the wait may not.
+	hardCtx, cancel := d.withTimeout(hardOf(ctx), cfg.Timeout)
 	defer cancel()
+	softCtx, cancelSoft := context.WithCancelCause(hardCtx)
+	defer cancelSoft(nil)
+	stopSoft := context.AfterFunc(ctx, func() { cancelSoft(context.Cause(ctx)) })
+	defer stopSoft()
 
 	start := d.Now()
-	accepted, err := client.Login(ctx, reoclo.LoginRequest{
+	accepted, err := client.Login(reoclo.FinishInFlight(hardCtx, softCtx), reoclo.LoginRequest{
 		ServerID: cfg.ServerID, CredentialID: cfg.CredentialID, RunID: runID, RunContext: rc,
 	})
+	if accepted != nil && cfg.Cleanup {
+		saveForPost(gh, cfg.ServerID, accepted)
+	}
 	if err != nil {
 		return fmt.Errorf("start the login: %w", err)
 	}
 	if err := checkOutputs(accepted.RegistryURL, accepted.RegistryType); err != nil {
 		return err
 	}
-	if cfg.Cleanup {
-		loginState{ServerID: cfg.ServerID, RegistryURL: accepted.RegistryURL, OperationID: accepted.OperationID}.save(gh)
-	}
 	gh.Debugf("login accepted: operation %s for %s", accepted.OperationID, untrusted.Line(accepted.RegistryURL, maxRegistryURL))
 
-	op, err := client.Wait(ctx, accepted.OperationID)
+	op, err := client.Follow(softCtx, accepted.OperationID)
 	if err != nil {
 		return err
 	}
@@ -66,4 +72,20 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) error {
 	gh.Infof("%s", fmt.Sprintf("Logged in to %s on server %s (operation %s, %.1f s)",
 		untrusted.Line(accepted.RegistryURL, maxRegistryURL), server, accepted.OperationID, took.Seconds()))
 	return nil
+}
+
+// saveForPost saves what the post step needs to undo a login the API
+// accepted, as soon as each part is usable, before anything else can fail:
+// the server and the registry (enough to log out), then the operation (to
+// wait for the login first). A registry_url that cannot be written as state
+// saves nothing: post could not log out of it.
+func saveForPost(gh *githubactions.Action, serverID string, accepted *reoclo.LoginAccepted) {
+	if untrusted.CheckValue(accepted.RegistryURL, maxRegistryURL) != nil {
+		return
+	}
+	st := loginState{ServerID: serverID, RegistryURL: accepted.RegistryURL}
+	if reoclo.CheckOperationID(accepted.OperationID) == nil {
+		st.OperationID = accepted.OperationID
+	}
+	st.save(gh)
 }

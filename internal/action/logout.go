@@ -3,6 +3,7 @@ package action
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -40,15 +41,39 @@ func runPost(ctx context.Context, gh *githubactions.Action, d Deps) {
 	}
 }
 
+// loginWaitAfterCancel bounds how long post still waits for a running login
+// once it is cancelled (SIGINT): within the runner's grace of 7.5 s, leaving
+// time for the logout before SIGTERM.
+const loginWaitAfterCancel = 5 * time.Second
+
 // logout waits (bounded) for a login that may still be running, so it cannot
 // finish after the logout, then logs out and follows the logout to its end.
+// A cancellation (SIGINT) cuts the wait for the login short but not the
+// logout; only the hard stop (SIGTERM, or the end of the grace) ends it.
 func logout(ctx context.Context, gh *githubactions.Action, d Deps, cfg *config.PostConfig, st loginState) error {
 	client := newClient(gh, d, cfg.API, cfg.APIKey)
 	rc, runID := runContext(gh)
+	soft := ctx
+	ctx = hardOf(ctx)
 
-	if !st.Finished {
+	switch {
+	case st.Finished:
+	case st.OperationID == "":
+		gh.Warningf("%s", "The login cannot be followed (the API's reply named no usable operation); logging out without waiting for it.")
+	default:
 		waitCtx, cancel := d.withTimeout(ctx, cfg.Timeout)
+		waitCtx, stopWaiting := context.WithCancelCause(waitCtx)
+		stop := context.AfterFunc(soft, func() {
+			// Still within the grace: wait a little longer, then log out.
+			limit, cancelLimit := d.withTimeout(waitCtx, loginWaitAfterCancel)
+			context.AfterFunc(limit, func() {
+				cancelLimit()
+				stopWaiting(context.Cause(soft))
+			})
+		})
 		op, err := client.Wait(waitCtx, st.OperationID)
+		stop()
+		stopWaiting(nil)
 		cancel()
 		switch {
 		case ctx.Err() != nil:
@@ -70,7 +95,7 @@ func logout(ctx context.Context, gh *githubactions.Action, d Deps, cfg *config.P
 		return err
 	}
 	if accepted.Status != reoclo.StatusCompleted {
-		op, err := client.Wait(ctx, accepted.OperationID)
+		op, err := client.Follow(ctx, accepted.OperationID)
 		if err != nil {
 			return err
 		}

@@ -43,7 +43,9 @@ type loginState struct {
 func (s loginState) save(gh *githubactions.Action) {
 	gh.SaveState(stateServerID, s.ServerID)
 	gh.SaveState(stateRegistryURL, s.RegistryURL)
-	gh.SaveState(stateOperationID, s.OperationID)
+	if s.OperationID != "" { // a login reply without a usable one
+		gh.SaveState(stateOperationID, s.OperationID)
+	}
 }
 
 // readState reads the main step's state. ok is false when main never had a
@@ -59,6 +61,9 @@ func readState(getenv func(string) string) (s loginState, ok bool, err error) {
 		return s, false, nil
 	}
 	for name, v := range map[string]string{stateServerID: s.ServerID, stateRegistryURL: s.RegistryURL, stateOperationID: s.OperationID} {
+		if name == stateOperationID && v == "" {
+			continue // the login reply named no usable operation: log out without waiting
+		}
 		if err := untrusted.CheckValue(v, maxRegistryURL); err != nil {
 			return s, false, fmt.Errorf("saved state %s %w", name, err)
 		}
