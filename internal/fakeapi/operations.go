@@ -2,13 +2,13 @@ package fakeapi
 
 import (
 	"cmp"
-	"encoding/json"
-	"strconv"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -242,9 +242,9 @@ type operationJSON struct {
 }
 
 type resultJSON struct {
-	ExitCode   *int   `json:"exit_code,omitempty"`
-	Stdout     string `json:"stdout"`
-	Stderr     string `json:"stderr"`
+	ExitCode   *int            `json:"exit_code,omitempty"`
+	Stdout     string          `json:"stdout"`
+	Stderr     string          `json:"stderr"`
 	DurationMS json.RawMessage `json:"duration_ms"`
 }
 

@@ -73,9 +73,9 @@ type Operation struct {
 // Result is what the command run on the server reported. Stdout and Stderr
 // are untrusted text: print them only through a guard.
 type Result struct {
-	ExitCode   *int   `json:"exit_code"`
-	Stdout     string `json:"stdout"`
-	Stderr     string `json:"stderr"`
+	ExitCode *int   `json:"exit_code"`
+	Stdout   string `json:"stdout"`
+	Stderr   string `json:"stderr"`
 	// DurationMS is informational: any JSON number form is accepted (412,
 	// 412.7, 4.127e2), and a value of another kind is ignored.
 	DurationMS Millis `json:"duration_ms"`
