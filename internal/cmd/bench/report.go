@@ -18,12 +18,12 @@ const (
 	maxRequests = 12                    // requests for a 3 s login (traded off: see the README)
 	requestsAt  = 3 * time.Second
 	seenSlack   = 55 * time.Millisecond // the poll schedule's part of stepSlack
-	maxBadInput = 20 * time.Millisecond  // process start to exit on a bad input, median
-	maxBinary   = 10e6                   // bytes
-	maxRSS      = 10e6                   // bytes, a normal login
-	maxRSSBig   = 24e6                   // bytes, 5 MB of server output
-	maxPollRate = 1.0                    // requests a second over a long wait
-	longWait    = 120 * time.Second      // a long wait: the timeout input's default
+	maxBadInput = 20 * time.Millisecond // process start to exit on a bad input, median
+	maxBinary   = 10e6                  // bytes
+	maxRSS      = 10e6                  // bytes, a normal login
+	maxRSSBig   = 24e6                  // bytes, 5 MB of server output
+	maxPollRate = 1.0                   // requests a second over a long wait
+	longWait    = 120 * time.Second     // a long wait: the timeout input's default
 )
 
 // header is what the report says before the figures.
