@@ -43,8 +43,8 @@ func TestSignalsInTwoLevels(t *testing.T) {
 				}()
 				<-ctx.Done()
 				assert.Equal(t, time.Duration(0), time.Since(start), "soft at the first signal")
-				assert.EqualError(t, context.Cause(ctx), "cancelled (received "+tc.signals[0].String()+")")
-				assert.ErrorIs(t, context.Cause(ctx), context.Canceled)
+				require.EqualError(t, context.Cause(ctx), "cancelled (received "+tc.signals[0].String()+")")
+				require.ErrorIs(t, context.Cause(ctx), context.Canceled)
 				<-hard.Done()
 				assert.Equal(t, tc.wantHard, time.Since(start))
 				assert.EqualError(t, context.Cause(hard), tc.wantErr)
@@ -56,10 +56,10 @@ func TestSignalsInTwoLevels(t *testing.T) {
 func TestSignalsStopReleases(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx, stop := watchSignals(context.Background(), make(chan os.Signal), Grace)
-		assert.NoError(t, ctx.Err())
+		require.NoError(t, ctx.Err())
 		stop()
 		synctest.Wait()
-		assert.ErrorIs(t, ctx.Err(), context.Canceled)
+		require.ErrorIs(t, ctx.Err(), context.Canceled)
 		assert.ErrorIs(t, hardOf(ctx).Err(), context.Canceled)
 	})
 }

@@ -476,7 +476,7 @@ func TestPlainHTTPAndLoopbackNeverUseAProxy(t *testing.T) {
 	defer proxy.Close()
 	proxyURL, err := url.Parse(proxy.URL)
 	require.NoError(t, err)
-	env := func(*http.Request) (*url.URL, error) { return proxyURL, nil } // HTTP(S)_PROXY set, NO_PROXY not matching
+	env := http.ProxyURL(proxyURL) // as if HTTP(S)_PROXY were set and NO_PROXY did not match
 
 	rule := proxyFor(env)
 	for raw, direct := range map[string]bool{
@@ -490,7 +490,7 @@ func TestPlainHTTPAndLoopbackNeverUseAProxy(t *testing.T) {
 		"https://api.reoclo.com/x": false,
 	} {
 		t.Run(raw, func(t *testing.T) {
-			req, err := http.NewRequest(http.MethodGet, raw, nil)
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, raw, nil)
 			require.NoError(t, err)
 			got, err := rule(req)
 			require.NoError(t, err)
