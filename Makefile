@@ -19,10 +19,11 @@ bench:
 image-test:
 	$(GO) run ./internal/cmd/imagetest
 
-## lint: golangci-lint and actionlint at pinned versions.
+## lint: golangci-lint and actionlint at pinned versions (the workflows, then the examples/ workflows).
 lint:
 	$(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0 run ./...
 	$(GO) run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+	$(GO) run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 examples/*.yml
 
 ## build: the static binary the image ships, in ./bin.
 build:

@@ -2,6 +2,9 @@ module github.com/reoclo/docker-auth
 
 go 1.26.0
 
+// The toolchain the Dockerfile builds the image with (its golang:1.26.8 base image).
+toolchain go1.26.8
+
 require (
 	github.com/hashicorp/go-retryablehttp v0.7.8
 	github.com/sethvargo/go-githubactions v1.4.0

@@ -13,8 +13,15 @@ import (
 
 // runMain is the main step: validate the inputs, start the login, save what
 // post needs, follow the operation to its end, set the outputs.
-func runMain(ctx context.Context, gh *githubactions.Action, d Deps) error {
+func runMain(ctx context.Context, gh *githubactions.Action, d Deps) (err error) {
 	maskKey(gh, gh.GetInput(config.InputAPIKey))
+	sum := stepSummary{Title: loginTitle, Result: resultFailed, Note: "Failed before any login started on the server."}
+	defer func() {
+		if err != nil {
+			sum.Reason = err.Error()
+		}
+		sum.write(gh, d)
+	}()
 	cfg, err := config.Load(gh.GetInput)
 	if err != nil {
 		return err
@@ -38,8 +45,11 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) error {
 	accepted, err := client.Login(reoclo.FinishInFlight(hardCtx, softCtx), reoclo.LoginRequest{
 		ServerID: cfg.ServerID, CredentialID: cfg.CredentialID, RunID: runID, RunContext: rc,
 	})
-	if accepted != nil && cfg.Cleanup {
-		saveForPost(gh, cfg.ServerID, accepted)
+	if accepted != nil {
+		sum.Note = "The API started a login, but its reply could not be used."
+		if cfg.Cleanup {
+			saveForPost(gh, cfg.ServerID, accepted)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("start the login: %w", err)
@@ -47,28 +57,30 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) error {
 	if err := checkOutputs(accepted.RegistryURL, accepted.RegistryType); err != nil {
 		return err
 	}
+	sum.Registry, sum.Type, sum.OperationID = accepted.RegistryURL, accepted.RegistryType, accepted.OperationID
 	gh.Debugf("login accepted: operation %s for %s", accepted.OperationID, untrusted.Line(accepted.RegistryURL, maxRegistryURL))
 
 	op, err := client.Follow(softCtx, accepted.OperationID)
+	sum.Took = d.Now().Sub(start)
 	if err != nil {
-		return err
+		sum.Server = serverLabel(op, cfg.ServerID)
+		return waitFailed(err, "login", sum.Server, cfg.Timeout)
 	}
 	if cfg.Cleanup {
 		gh.SaveState(stateLoginFinished, "true")
+		saveServerName(gh, op)
 	}
-	took := d.Now().Sub(start)
+	took := sum.Took
 	server := serverLabel(op, cfg.ServerID)
+	sum.Server = server
 	if !op.Succeeded() {
-		return commandFailed(d, "docker login", server, op)
+		return loginFailed(d, server, op)
 	}
 
 	gh.SetOutput(outputOperationID, accepted.OperationID)
 	gh.SetOutput(outputRegistryURL, accepted.RegistryURL)
 	gh.SetOutput(outputRegistryType, accepted.RegistryType)
-	writeSummary(gh, d, summaryRow{
-		Registry: accepted.RegistryURL, Type: accepted.RegistryType, Server: server,
-		OperationID: accepted.OperationID, Took: took,
-	})
+	sum.Result = resultLoggedIn
 	gh.Infof("%s", fmt.Sprintf("Logged in to %s on server %s (operation %s, %.1f s)",
 		untrusted.Line(accepted.RegistryURL, maxRegistryURL), server, accepted.OperationID, took.Seconds()))
 	return nil

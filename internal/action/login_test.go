@@ -42,7 +42,8 @@ func TestMainLogsIn(t *testing.T) {
 	require.Len(t, ops, 1)
 	opID := ops[0].ID
 	assert.Equal(t, map[string]string{"operation_id": opID, "registry_url": "ghcr.io", "registry_type": "ghcr"}, res.outputs)
-	assert.Equal(t, map[string]string{"server_id": serverID, "registry_url": "ghcr.io", "operation_id": opID, "login_finished": "true"}, res.state)
+	assert.Equal(t, map[string]string{"server_id": serverID, "registry_url": "ghcr.io", "operation_id": opID, "login_finished": "true",
+		"server_name": "prod-api"}, res.state)
 	assert.Contains(t, res.stdout, fmt.Sprintf("Logged in to ghcr.io on server prod-api (operation %s, 0.3 s)\n", opID))
 	assert.True(t, strings.HasPrefix(res.stdout, "::add-mask::"+testKey+"\n"), "the key is masked before anything else is printed")
 
@@ -65,13 +66,58 @@ func TestMainLogsIn(t *testing.T) {
 }
 
 func TestMainSummary(t *testing.T) {
-	e := newTestEnv(t)
-	res := e.run(context.Background(), RoleMain, nil)
-	require.Equal(t, 0, res.code, res.stdout)
-	opID := res.outputs["operation_id"]
-	assert.Equal(t, "### Registry login\n\n| Registry | Type | Server | Operation | Duration |\n| --- | --- | --- | --- | --- |\n"+
-		"| ghcr.io | ghcr | prod-api | `"+opID+"` | 0.3 s |\n\n", res.summary)
+	const table = "| Result | Registry | Type | Server | Operation | Duration |\n| --- | --- | --- | --- | --- | --- |\n"
+	tests := []struct {
+		name  string
+		setup func(e *testEnv)
+		want  func(opID string) string
+	}{
+		{"logged in", func(*testEnv) {}, func(opID string) string {
+			return "### Registry login\n\n" + table + "| Logged in | ghcr.io | ghcr | prod-api | `" + opID + "` | 0.3 s |\n\n"
+		}},
+		{"refused by the registry", func(e *testEnv) {
+			e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: 400 * time.Millisecond,
+				Status: fakeapi.StatusFailed, Result: fakeapi.Result{ExitCode: 1, Stderr: "Error response from daemon: Get \"https://ghcr.io/v2/\": denied: [denied] *x* <b>|"}})
+			e.inputs["credential_id"] = otherCred
+		}, func(opID string) string {
+			return "### Registry login\n\n" + table + "| Failed | ghcr.io | ghcr | prod-api | `" + opID + "` | 0.4 s |\n\n" +
+				"**Reason:** docker login failed on server prod-api (operation " + opID + ", status failed, exit code 1): " +
+				"Error response from daemon: Get &#34;https://ghcr.io/v2/&#34;: denied: \\[denied\\] \\*x\\* &lt;b&gt;\\|; " +
+				"check the user name and password or token stored with this credential in Reoclo, " +
+				"and that the registry lets that account log in (and pull or push what the job needs)\n\n"
+		}},
+		{"key refused", func(e *testEnv) { e.inputs["api_key"] = "rca_unknown" }, func(string) string {
+			// The API error's own wording belongs to internal/reoclo: only its start is checked here.
+			return "### Registry login\n\nFailed before any login started on the server.\n\n**Reason:** start the login: the API key was refused" + prefixOnly
+		}},
+		{"bad inputs", func(e *testEnv) { e.inputs["server_id"], e.inputs["timeout"] = "prod", "soon" }, func(string) string {
+			return "### Registry login\n\nFailed before any login started on the server.\n\n**Reason:**\n\n" +
+				"- input server\\_id: must be a UUID such as 6f1c2b8e-3d4a-4e5f-9a6b-7c8d9e0f1a2b (got 4 characters that are not one)\n" +
+				"- input timeout: must be a positive number of seconds such as 120 (got &#34;soon&#34;)\n\n"
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newTestEnv(t)
+			tc.setup(e)
+			res := e.run(context.Background(), RoleMain, nil)
+			opID := ""
+			if ops := e.api.Operations(); len(ops) > 0 {
+				opID = ops[0].ID
+			}
+			want, prefix := strings.CutSuffix(tc.want(opID), prefixOnly)
+			if prefix {
+				assert.True(t, strings.HasPrefix(res.summary, want), res.summary)
+				assert.True(t, strings.HasSuffix(res.summary, "\n\n"), "the section ends with a blank line")
+				return
+			}
+			assert.Equal(t, want, res.summary)
+		})
+	}
 }
+
+// prefixOnly ends an expected summary that is checked up to that point only.
+const prefixOnly = "\x00prefix"
 
 func TestGiteaProvider(t *testing.T) {
 	e := newTestEnv(t)
@@ -163,7 +209,8 @@ func TestMainReportsTheServersReason(t *testing.T) {
 	assert.Equal(t, 1, res.code)
 	opID := e.api.Operations()[0].ID
 	assert.Contains(t, res.stdout, fmt.Sprintf("::error::docker login failed on server prod-api (operation %s, status failed, exit code 1): "+
-		"Error response from daemon: Get \"https://ghcr.io/v2/\": denied: denied\n", opID))
+		"Error response from daemon: Get \"https://ghcr.io/v2/\": denied: denied; check the user name and password or token stored with "+
+		"this credential in Reoclo, and that the registry lets that account log in (and pull or push what the job needs)\n", opID))
 	assert.Contains(t, res.stdout, "Output of docker login on prod-api (stderr):\n::stop-commands::")
 	assert.Empty(t, res.outputs, "no outputs for a failed login")
 	assert.Equal(t, opID, res.state["operation_id"], "post still logs out")
@@ -187,7 +234,9 @@ func TestMainTimesOut(t *testing.T) {
 	res := e.run(context.Background(), RoleMain, nil)
 	assert.Equal(t, 1, res.code)
 	opID := e.api.Operations()[0].ID
-	assert.Contains(t, res.stdout, fmt.Sprintf("::error::timed out after 120s waiting for operation %s (last status: running)\n", opID))
+	assert.Contains(t, res.stdout, fmt.Sprintf("::error::timed out after 120s waiting for operation %s (last status: running); "+
+		"the login has not finished on server prod-api: check in Reoclo that the server and its agent are online, "+
+		"or raise timeout (now 120s) if the login is only slow\n", opID))
 	assert.WithinRange(t, e.clock.Now(), t0.Add(120*time.Second), t0.Add(122*time.Second), "stopped at the deadline")
 	polls := len(e.requests()) - 1
 	assert.LessOrEqual(t, polls, 120, "about one request a second at most")
@@ -203,6 +252,42 @@ func TestMainTimeoutCoversRetries(t *testing.T) {
 	assert.Equal(t, 1, res.code)
 	assert.Contains(t, res.stdout, "::error::timed out after 5s waiting for operation")
 	assert.Contains(t, res.stdout, "(last status: unknown; last error: the API is having trouble (503 Service Unavailable")
+	assert.NotContains(t, res.stdout, "has not finished on server", "no poll succeeded: the API, not the server, is the problem")
+}
+
+// When the polls were failing at the deadline, the API is in question, not
+// the server's agent: no hint about the agent.
+func TestMainTimeoutWhilePollsFailHasNoAgentHint(t *testing.T) {
+	e := newTestEnv(t)
+	e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: fakeapi.Never})
+	e.inputs["credential_id"] = otherCred
+	e.inputs["timeout"] = "5"
+	scripted := false
+	e.beforeSleep = func() {
+		if !scripted { // after the first poll saw "running"
+			scripted = true
+			e.api.Script(fakeapi.RouteOperation, fakeapi.Fault{Status: 503, Times: fakeapi.Forever})
+		}
+	}
+	res := e.run(context.Background(), RoleMain, nil)
+	assert.Equal(t, 1, res.code)
+	assert.Contains(t, res.stdout, "::error::timed out after 5s waiting for operation")
+	assert.Contains(t, res.stdout, "last error: the API is having trouble (503")
+	assert.NotContains(t, res.stdout, "has not finished on server")
+}
+
+// The server's own time limit ended docker login: the hint points at the
+// server's way to the registry, not at the credential.
+func TestMainLoginTheServerGaveUpOn(t *testing.T) {
+	e := newTestEnv(t)
+	e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", Status: fakeapi.StatusTimeout,
+		Result: fakeapi.Result{MissingExitCode: true, Stderr: "context deadline exceeded"}})
+	e.inputs["credential_id"] = otherCred
+	res := e.run(context.Background(), RoleMain, nil)
+	assert.Equal(t, 1, res.code)
+	assert.Contains(t, res.stdout, "status timeout, no exit code): context deadline exceeded; the server gave up before docker login finished: "+
+		"check that server prod-api can reach the registry (DNS, firewall, proxy)\n")
+	assert.NotContains(t, res.stdout, "stored with this credential")
 }
 
 func TestMainRidesOutTransientPollFailures(t *testing.T) {
@@ -300,6 +385,7 @@ func TestMainCancelled(t *testing.T) {
 	res := e.run(ctx, RoleMain, nil)
 	assert.Equal(t, 1, res.code)
 	assert.Contains(t, res.stdout, "::error::cancelled (received interrupt) waiting for operation")
+	assert.NotContains(t, res.stdout, "raise timeout", "a cancelled step needs no hint about the timeout")
 	assert.NotEmpty(t, res.state["operation_id"], "post will clean up")
 	assert.Len(t, e.requests(), 3, "the login and two polls (the first comes after a pause); nothing sent after the cancel")
 }
@@ -359,7 +445,7 @@ func TestHugeServerOutputIsTruncated(t *testing.T) {
 	assert.Equal(t, 1, res.code)
 	assert.Less(t, len(res.stdout), 80<<10, "the log gets at most 64 KiB of it")
 	assert.Contains(t, res.stdout, fmt.Sprintf("[output truncated: showing the first 65536 of %d bytes]", len(huge)))
-	assert.Contains(t, res.stdout, "): denied: denied\n")
+	assert.Contains(t, res.stdout, "): denied: denied; check the user name and password or token")
 }
 
 // An unreachable API names the URL, the attempts, the last error and what to

@@ -18,8 +18,11 @@ import (
 func runPost(ctx context.Context, gh *githubactions.Action, d Deps) {
 	maskKey(gh, gh.GetInput(config.InputAPIKey))
 	cfg, err := config.LoadPost(gh.GetInput)
+	sum := stepSummary{Title: logoutTitle, Result: resultNotLoggedOut}
+	defer func() { sum.write(gh, d) }()
 	if err == nil && !cfg.Cleanup {
 		gh.Infof("%s", "Cleanup is off (cleanup: false): staying logged in; nothing sent.")
+		sum.Note = "Kept logged in: cleanup is 'false', so nothing was sent."
 		return
 	}
 	st, ok, stateErr := readState(d.Getenv)
@@ -27,18 +30,31 @@ func runPost(ctx context.Context, gh *githubactions.Action, d Deps) {
 	case !ok && stateErr == nil:
 		// Bad inputs included: main failed on them before sending anything.
 		gh.Infof("%s", "No login to undo: the main step did not start one.")
-		return
-	case err != nil:
-		gh.Warningf("%s", fmt.Sprintf("Not logging out: %v", err))
+		sum.Note = "Nothing to log out: the main step did not start a login."
 		return
 	case stateErr != nil:
 		gh.Warningf("%s", fmt.Sprintf("Not logging out: %v", stateErr))
+		sum.Note, sum.Reason = "Not logged out: the main step's saved state cannot be used.", stateErr.Error()
 		return
 	}
-	if err := logout(ctx, gh, d, cfg, st); err != nil {
-		gh.Warningf("%s", fmt.Sprintf("Could not log out of %s on server %s: %v",
-			untrusted.Line(st.RegistryURL, maxRegistryURL), untrusted.Line(st.ServerID, 64), err))
+	registry := untrusted.Line(st.RegistryURL, maxRegistryURL)
+	server := serverName(st.ServerName, untrusted.Line(st.ServerID, 64))
+	sum.Registry, sum.Server = st.RegistryURL, server
+	if err != nil {
+		gh.Warningf("%s", fmt.Sprintf("Not logging out of %s on server %s: %v\nThe server stays logged in to %s.", registry, server, err, registry))
+		sum.Reason = err.Error()
+		return
 	}
+	start := d.Now()
+	opID, err := logout(ctx, gh, d, cfg, st, server)
+	sum.OperationID, sum.Took = opID, d.Now().Sub(start)
+	if err != nil {
+		gh.Warningf("%s", fmt.Sprintf("Could not log out of %s on server %s: %v\nThe server stays logged in to %s.",
+			registry, server, err, registry))
+		sum.Reason = err.Error()
+		return
+	}
+	sum.Result = resultLoggedOut
 }
 
 // loginWaitAfterCancel bounds how long post still waits for a running login
@@ -48,9 +64,10 @@ const loginWaitAfterCancel = 5 * time.Second
 
 // logout waits (bounded) for a login that may still be running, so it cannot
 // finish after the logout, then logs out and follows the logout to its end.
-// A cancellation (SIGINT) cuts the wait for the login short but not the
+// It returns the logout's operation ID once the API has accepted it. A
+// cancellation (SIGINT) cuts the wait for the login short but not the
 // logout; only the hard stop (SIGTERM, or the end of the grace) ends it.
-func logout(ctx context.Context, gh *githubactions.Action, d Deps, cfg *config.PostConfig, st loginState) error {
+func logout(ctx context.Context, gh *githubactions.Action, d Deps, cfg *config.PostConfig, st loginState, server string) (string, error) {
 	client := newClient(gh, d, cfg.API, cfg.APIKey)
 	rc, runID := runContext(gh)
 	soft := ctx
@@ -77,7 +94,7 @@ func logout(ctx context.Context, gh *githubactions.Action, d Deps, cfg *config.P
 		cancel()
 		switch {
 		case ctx.Err() != nil:
-			return fmt.Errorf("cancelled before the logout was sent: %w", context.Cause(ctx))
+			return "", fmt.Errorf("cancelled before the logout was sent: %w", context.Cause(ctx))
 		case err != nil:
 			gh.Warningf("%s", fmt.Sprintf("The login operation %s did not finish (%v); logging out anyway.", st.OperationID, err))
 		default:
@@ -92,18 +109,18 @@ func logout(ctx context.Context, gh *githubactions.Action, d Deps, cfg *config.P
 		ServerID: st.ServerID, RegistryURL: st.RegistryURL, RunID: runID, RunContext: rc,
 	})
 	if err != nil {
-		return err
+		return "", err
 	}
 	if accepted.Status != reoclo.StatusCompleted {
 		op, err := client.Follow(ctx, accepted.OperationID)
 		if err != nil {
-			return err
+			return accepted.OperationID, waitFailed(err, "logout", serverLabel(op, server), cfg.Timeout)
 		}
 		if !op.Succeeded() {
-			return commandFailed(d, "docker logout", serverLabel(op, st.ServerID), op)
+			return accepted.OperationID, commandFailed(d, "docker logout", serverLabel(op, server), op)
 		}
 	}
 	gh.Infof("%s", fmt.Sprintf("Logged out of %s (operation %s, %.1f s)",
 		untrusted.Line(st.RegistryURL, maxRegistryURL), accepted.OperationID, d.Now().Sub(start).Seconds()))
-	return nil
+	return accepted.OperationID, nil
 }

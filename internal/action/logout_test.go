@@ -85,7 +85,7 @@ func TestPostWarnsWhenTheLogoutFails(t *testing.T) {
 	}{
 		{"logout keeps failing", func(e *testEnv) {
 			e.api.Script(fakeapi.RouteLogout, fakeapi.Fault{Status: 500, Times: fakeapi.Forever})
-		}, "::warning::Could not log out of ghcr.io on server " + serverID + ": the API is having trouble (500 Internal Server Error"},
+		}, "::warning::Could not log out of ghcr.io on server prod-api: the API is having trouble (500 Internal Server Error"},
 		{"logout fails on the server", func(e *testEnv) {
 			e.api.SetLogout(fakeapi.Logout{Duration: time.Second, Status: fakeapi.StatusFailed,
 				Result: fakeapi.Result{ExitCode: 1, Stderr: "cannot reach docker daemon"}})
@@ -98,6 +98,11 @@ func TestPostWarnsWhenTheLogoutFails(t *testing.T) {
 			e.inputs["timeout"] = "10"
 			e.api.SetLogoutDuration(fakeapi.Never)
 		}, "timed out after 10s waiting for operation"},
+		{"logout never finishes: what to try", func(e *testEnv) {
+			e.inputs["timeout"] = "10"
+			e.api.SetLogoutDuration(fakeapi.Never)
+		}, "(last status: running); the logout has not finished on server prod-api: check in Reoclo that the server and its agent are online, " +
+			"or raise timeout (now 10s) if the logout is only slow"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -107,6 +112,8 @@ func TestPostWarnsWhenTheLogoutFails(t *testing.T) {
 			post := e.run(context.Background(), RolePost, state)
 			assert.Equal(t, 0, post.code, "a failed logout never fails the job")
 			assert.Contains(t, post.stdout, tc.want)
+			assert.Contains(t, post.stdout, "%0AThe server stays logged in to ghcr.io.\n", "the warning says what is left behind")
+			assert.NotContains(t, post.stdout, serverID, "the server is named, not its (masked) ID")
 			assert.NotContains(t, post.stdout, "::error")
 			assert.NotContains(t, post.stdout, "Logged out")
 		})
@@ -140,7 +147,8 @@ func TestPostWarnsOnBadInputsWhenThereIsALogin(t *testing.T) {
 	e.inputs["api_url"] = "http://api.example.com"
 	post := e.run(context.Background(), RolePost, state)
 	assert.Equal(t, 0, post.code)
-	assert.Contains(t, post.stdout, "::warning::Not logging out: input api_url: must use https")
+	assert.Contains(t, post.stdout, "::warning::Not logging out of ghcr.io on server prod-api: input api_url: must use https")
+	assert.Contains(t, post.stdout, "%0AThe server stays logged in to ghcr.io.\n")
 	assert.Len(t, e.requests(), before)
 }
 
@@ -196,4 +204,52 @@ func TestPostCancelledBeforeLogout(t *testing.T) {
 	post := e.run(ctx, RolePost, map[string]string{"server_id": serverID, "registry_url": "ghcr.io", "operation_id": "abc"})
 	assert.Equal(t, 0, post.code)
 	assert.Contains(t, post.stdout, "::warning::Could not log out of ghcr.io on server "+serverID+": cancelled before the logout was sent")
+}
+
+func TestPostSummary(t *testing.T) {
+	const table = "| Result | Registry | Server | Operation | Duration |\n| --- | --- | --- | --- | --- |\n"
+	tests := []struct {
+		name   string
+		setup  func(e *testEnv)
+		noMain bool
+		want   func(opID string) string
+	}{
+		{"logged out", func(e *testEnv) { e.api.SetLogoutDuration(700 * time.Millisecond) }, false, func(opID string) string {
+			return "### Registry logout\n\n" + table + "| Logged out | ghcr.io | prod-api | `" + opID + "` | 0.7 s |\n\n"
+		}},
+		{"kept", func(e *testEnv) { e.inputs["cleanup"] = "false" }, false, func(string) string {
+			return "### Registry logout\n\nKept logged in: cleanup is 'false', so nothing was sent.\n\n"
+		}},
+		{"nothing to undo", func(*testEnv) {}, true, func(string) string {
+			return "### Registry logout\n\nNothing to log out: the main step did not start a login.\n\n"
+		}},
+		{"logout failed on the server", func(e *testEnv) {
+			e.api.SetLogout(fakeapi.Logout{Duration: time.Second, Status: fakeapi.StatusFailed,
+				Result: fakeapi.Result{ExitCode: 1, Stderr: "cannot reach docker daemon"}})
+		}, false, func(opID string) string {
+			return "### Registry logout\n\n" + table + "| Not logged out | ghcr.io | prod-api | `" + opID + "` | 1.0 s |\n\n" +
+				"**Reason:** docker logout failed on server prod-api (operation " + opID + ", status failed, exit code 1): cannot reach docker daemon\n\n"
+		}},
+		{"bad input", func(e *testEnv) { e.inputs["timeout"] = "0" }, false, func(string) string {
+			return "### Registry logout\n\n" + table + "| Not logged out | ghcr.io | prod-api | – | – |\n\n" +
+				"**Reason:** input timeout: must be more than 0 seconds (got 0)\n\n"
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newTestEnv(t)
+			var state map[string]string
+			if !tc.noMain {
+				state = loggedIn(t, e)
+			}
+			tc.setup(e)
+			post := e.run(context.Background(), RolePost, state)
+			require.Equal(t, 0, post.code)
+			opID := ""
+			if ops := e.api.Operations(); len(ops) > 1 {
+				opID = ops[len(ops)-1].ID
+			}
+			assert.Equal(t, tc.want(opID), post.summary)
+		})
+	}
 }

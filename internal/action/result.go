@@ -1,7 +1,9 @@
 package action
 
 import (
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/reoclo/docker-auth/internal/reoclo"
 	"github.com/reoclo/docker-auth/internal/untrusted"
@@ -13,10 +15,44 @@ const maxReason = 500
 // serverLabel names the server for people: its name from the API when it
 // gave one, else its ID.
 func serverLabel(op *reoclo.Operation, serverID string) string {
-	if name := untrusted.Line(op.ServerName, 100); name != "" {
+	if op == nil {
+		return serverID
+	}
+	return serverName(op.ServerName, serverID)
+}
+
+// serverName is name as one safe line, or serverID when name is empty.
+func serverName(name, serverID string) string {
+	if name := untrusted.Line(name, 100); name != "" {
 		return name
 	}
 	return serverID
+}
+
+// loginFailed is commandFailed for docker login, with what to check next:
+// a login the registry refused points at the credential stored in Reoclo; a
+// login the server gave up on points at the server's way to the registry.
+func loginFailed(d Deps, server string, op *reoclo.Operation) error {
+	err := commandFailed(d, "docker login", server, op)
+	if op.Status == reoclo.StatusTimeout {
+		return fmt.Errorf("%w; the server gave up before docker login finished: check that server %s can reach the registry (DNS, firewall, proxy)", err, server)
+	}
+	return fmt.Errorf("%w; check the user name and password or token stored with this credential in Reoclo, "+
+		"and that the registry lets that account log in (and pull or push what the job needs)", err)
+}
+
+// waitFailed adds a next step to a wait that ran out of time while the
+// operation was still running on the server (the last poll said so): is the
+// server's agent online, or does the step need a longer timeout? Other errors
+// (a cancellation, polls that were failing) are returned as they are.
+func waitFailed(err error, what, server string, timeout time.Duration) error {
+	var we *reoclo.WaitError
+	var te *TimeoutError
+	if !errors.As(err, &we) || !errors.As(we.Cause, &te) || we.LastStatus == "" || we.LastErr != nil {
+		return err // not a timeout, or polls were failing: the API, not the server, is in question
+	}
+	return fmt.Errorf("%w; the %s has not finished on server %s: check in Reoclo that the server and its agent are online, "+
+		"or raise timeout (now %s) if the %s is only slow", err, what, server, seconds(timeout), what)
 }
 
 // commandFailed prints the server's output of a command that did not succeed,

@@ -5,6 +5,7 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/reoclo/docker-auth/internal/reoclo"
 	"github.com/reoclo/docker-auth/internal/untrusted"
 )
 
@@ -15,6 +16,9 @@ const (
 	stateRegistryURL   = "registry_url"
 	stateOperationID   = "operation_id"
 	stateLoginFinished = "login_finished"
+	// stateServerName is the server's name from the login operation, so a
+	// failed logout can name the server (its ID is usually masked).
+	stateServerName = "server_name"
 )
 
 // Output names, as action.yml declares them.
@@ -36,6 +40,16 @@ type loginState struct {
 	// Finished is true when main saw the login operation reach a terminal
 	// status, so post need not wait for it.
 	Finished bool
+	// ServerName is the server's name as the API gave it, or "".
+	ServerName string
+}
+
+// saveServerName saves the server's name from the login operation, when it
+// has one that can be a state value.
+func saveServerName(gh *githubactions.Action, op *reoclo.Operation) {
+	if name := untrusted.Line(op.ServerName, 100); name != "" && untrusted.CheckValue(name, 100+len("…")) == nil {
+		gh.SaveState(stateServerName, name)
+	}
 }
 
 // save writes the state as soon as the API has accepted the login, so the
@@ -56,6 +70,7 @@ func readState(getenv func(string) string) (s loginState, ok bool, err error) {
 		RegistryURL: getenv("STATE_" + stateRegistryURL),
 		OperationID: getenv("STATE_" + stateOperationID),
 		Finished:    getenv("STATE_"+stateLoginFinished) == "true",
+		ServerName:  untrusted.Line(getenv("STATE_"+stateServerName), 100),
 	}
 	if s.ServerID == "" && s.RegistryURL == "" && s.OperationID == "" {
 		return s, false, nil

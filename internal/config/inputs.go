@@ -16,11 +16,27 @@ var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 // maxTimeout is the longest timeout a time.Duration can hold, in whole seconds.
 const maxTimeout = math.MaxInt64 / int64(time.Second)
 
+// secretHint is the usual cause of an input that is set but empty: the
+// secret or variable it comes from is not available to this run.
+const secretHint = "is required but empty. If the step sets it from a secret or variable (${{ secrets.… }}, ${{ vars.… }}), " +
+	"this run cannot see it: check the name; pull requests from forks get no secrets, Dependabot runs get only " +
+	"Dependabot secrets, and an environment's secrets and variables reach only jobs whose environment: names it " +
+	"(see Troubleshooting in the README)"
+
+// required fails for an empty value. For the inputs a workflow passes from
+// secrets (the key and the IDs) it names the usual cause; for those with a
+// default in action.yml it says how to get the default.
 func required(name, v string) error {
-	if v == "" {
-		return &InputError{Input: name, Problem: "is required but empty (set it in the step's with:)"}
+	if v != "" {
+		return nil
 	}
-	return nil
+	switch name {
+	case InputAPIKey, InputServerID, InputCredentialID:
+		return &InputError{Input: name, Problem: secretHint}
+	case InputAPIURL, InputTimeout:
+		return &InputError{Input: name, Problem: "is required but empty (leave it out of the step's with: to use its default)"}
+	}
+	return &InputError{Input: name, Problem: "is required but empty"}
 }
 
 // apiKey checks the key is present and fits in an HTTP header. The key itself

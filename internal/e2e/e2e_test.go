@@ -159,7 +159,7 @@ func TestMainThenPost(t *testing.T) {
 			require.False(t, main.Failed, main.LogText())
 			opID := w.api.Operations()[0].ID
 			assert.Equal(t, map[string]string{"operation_id": opID, "registry_url": "ghcr.io", "registry_type": "ghcr"}, main.Outputs)
-			assert.Equal(t, map[string]string{"server_id": serverID, "registry_url": "ghcr.io", "operation_id": opID, "login_finished": "true"}, main.State)
+			assert.Equal(t, map[string]string{"server_id": serverID, "registry_url": "ghcr.io", "operation_id": opID, "login_finished": "true", "server_name": "prod-api"}, main.State)
 			assert.Contains(t, main.LogText(), "Logged in to ghcr.io on server prod-api (operation "+opID+", ")
 			assert.Contains(t, main.Summary, "| ghcr.io | ghcr | prod-api | `"+opID+"` |")
 			assert.Equal(t, []string{apiKey}, main.Masks)

@@ -1,7 +1,8 @@
 // Command demo runs the action end to end on this machine: it builds the
 // binary as the image does, serves the fake Reoclo API on 127.0.0.1, and runs
 // a workflow job's steps through the runner emulator, printing what the
-// workflow log would show and the API calls the action made. No Reoclo
+// workflow log would show, the job summary as the run's page shows it, and
+// the API calls the action made. No Reoclo
 // account, Docker engine or network is needed.
 //
 // Run it with `make demo`.
@@ -122,13 +123,26 @@ func run(ctx context.Context, out io.Writer) error {
 	fmt.Fprintf(out, "    pushing to %s\n", mains[0].Outputs["registry_url"])
 
 	fmt.Fprintln(out, "\nPost steps run at the end of the job, in reverse order:")
+	var posts []*runner.Result
 	for i := len(steps) - 1; i >= 0; i-- {
 		fmt.Fprintf(out, "\n- post of %s\n", steps[i].step.ID)
 		res, err := job.RunPost(ctx, steps[i].step, mains[i], exec)
 		if err != nil {
 			return err
 		}
+		posts = append(posts, res)
 		fmt.Fprintf(out, "  => exit code %d\n", res.ExitCode)
+	}
+
+	fmt.Fprintln(out, "\nJob summary (the run's summary page; each step adds its section, post steps last):")
+	for _, res := range append(mains, posts...) {
+		if res.Summary == "" {
+			continue
+		}
+		fmt.Fprintln(out)
+		if _, err := io.WriteString(indent{out}, renderSummary(res.Summary)); err != nil {
+			return err
+		}
 	}
 
 	fmt.Fprintln(out, "\nAPI calls the action made (as the fake Reoclo API received them):")
@@ -172,7 +186,10 @@ func (i indent) Write(p []byte) (int, error) {
 		if strings.HasPrefix(line, "/usr/bin/docker run") {
 			continue // the runner's docker command line: long and the same every time
 		}
-		if _, err := fmt.Fprintf(i.w, "    %s\n", line); err != nil {
+		if line != "" {
+			line = "    " + line
+		}
+		if _, err := fmt.Fprintln(i.w, line); err != nil {
 			return 0, err
 		}
 	}
