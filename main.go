@@ -6,7 +6,6 @@ package main
 import (
 	"context"
 	"os"
-	"syscall"
 
 	"github.com/reoclo/docker-auth/internal/action"
 )
@@ -15,7 +14,7 @@ import (
 var version = "dev"
 
 func main() {
-	ctx, stop := action.WithSignals(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := action.WithSignals(context.Background(), action.Grace)
 	code := action.Run(ctx, os.Args, action.DefaultDeps(version))
 	stop()
 	os.Exit(code)

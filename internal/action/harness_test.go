@@ -43,32 +43,45 @@ type fakeTimer struct {
 	cause  error
 }
 
-// Sleep advances the clock by d and fires the timeouts that expire.
+// Sleep advances the clock by d, firing on the way the timeouts that expire,
+// and returns early, at that time, when one of them ends ctx.
 func (c *testClock) Sleep(ctx context.Context, d time.Duration) error {
-	if ctx.Err() != nil {
-		return context.Cause(ctx)
-	}
-	c.Advance(d)
-	now := c.Now()
-	c.mu.Lock()
-	var due []fakeTimer
-	kept := c.timers[:0]
-	for _, tm := range c.timers {
-		if !now.Before(tm.at) {
-			due = append(due, tm)
-		} else {
-			kept = append(kept, tm)
+	until := c.Now().Add(d)
+	for {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		c.mu.Lock()
+		next := until
+		for _, tm := range c.timers {
+			if tm.at.Before(next) {
+				next = tm.at
+			}
+		}
+		var due []fakeTimer
+		kept := c.timers[:0]
+		for _, tm := range c.timers {
+			if !next.Before(tm.at) {
+				due = append(due, tm)
+			} else {
+				kept = append(kept, tm)
+			}
+		}
+		c.timers = kept
+		c.mu.Unlock()
+		if next.After(c.Now()) {
+			c.Set(next)
+		}
+		for _, tm := range due {
+			tm.cancel(tm.cause)
+		}
+		if !next.Before(until) {
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
+			return nil
 		}
 	}
-	c.timers = kept
-	c.mu.Unlock()
-	for _, tm := range due {
-		tm.cancel(tm.cause)
-	}
-	if ctx.Err() != nil {
-		return context.Cause(ctx)
-	}
-	return nil
 }
 
 // Timeout is Deps.Timeout on the fake clock.

@@ -35,28 +35,36 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) (err error) 
 
 	rc, runID := runContext(gh)
 	client := newClient(gh, d, cfg.API, cfg.APIKey)
-	ctx, cancel := d.withTimeout(ctx, cfg.Timeout)
+	// Two deadlines of one timeout: the login request may finish after a
+	// cancellation (until the hard stop), the wait may not.
+	hardCtx, cancel := d.withTimeout(hardOf(ctx), cfg.Timeout)
 	defer cancel()
+	softCtx, cancelSoft := context.WithCancelCause(hardCtx)
+	defer cancelSoft(nil)
+	stopSoft := context.AfterFunc(ctx, func() { cancelSoft(context.Cause(ctx)) })
+	defer stopSoft()
 
+	state := newStateWriter(gh, d.Getenv)
 	start := d.Now()
-	accepted, err := client.Login(ctx, reoclo.LoginRequest{
+	accepted, err := client.Login(reoclo.FinishInFlight(hardCtx, softCtx), reoclo.LoginRequest{
 		ServerID: cfg.ServerID, CredentialID: cfg.CredentialID, RunID: runID, RunContext: rc,
 	})
+	if accepted != nil {
+		sum.Note = "The API started a login, but its reply could not be used."
+		if cfg.Cleanup {
+			saveForPost(state, cfg.ServerID, accepted)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("start the login: %w", err)
 	}
-	sum.Note = "The API started a login, but its reply could not be used."
 	if err := checkOutputs(accepted.RegistryURL, accepted.RegistryType); err != nil {
 		return err
 	}
 	sum.Registry, sum.Type, sum.OperationID = accepted.RegistryURL, accepted.RegistryType, accepted.OperationID
-	state := newStateWriter(gh, d.Getenv)
-	if cfg.Cleanup {
-		state.save(loginState{ServerID: cfg.ServerID, RegistryURL: accepted.RegistryURL, OperationID: accepted.OperationID})
-	}
 	gh.Debugf("login accepted: operation %s for %s", accepted.OperationID, untrusted.Line(accepted.RegistryURL, maxRegistryURL))
 
-	op, err := client.Wait(ctx, accepted.OperationID)
+	op, err := client.Follow(softCtx, accepted.OperationID)
 	sum.Took = d.Now().Sub(start)
 	if err != nil {
 		sum.Server = serverLabel(op, cfg.ServerID)
@@ -82,6 +90,22 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) (err error) 
 		gh.Noticef("%s", logoutNotice(name, d.Getenv("GITHUB_ACTION")))
 	}
 	return nil
+}
+
+// saveForPost saves what the post step needs to undo a login the API
+// accepted, as soon as each part is usable, before anything else can fail:
+// the server and the registry (enough to log out), then the operation (to
+// wait for the login first). A registry_url that cannot be written as state
+// saves nothing: post could not log out of it.
+func saveForPost(state stateWriter, serverID string, accepted *reoclo.LoginAccepted) {
+	if untrusted.CheckValue(accepted.RegistryURL, maxRegistryURL) != nil {
+		return
+	}
+	st := loginState{ServerID: serverID, RegistryURL: accepted.RegistryURL}
+	if reoclo.CheckOperationID(accepted.OperationID) == nil {
+		st.OperationID = accepted.OperationID
+	}
+	state.save(st)
 }
 
 // logoutNotice tells people on act, Gitea or Forgejo to add the logout step:

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -318,6 +319,14 @@ func TestMainRetriesScriptedFaults(t *testing.T) {
 			[]time.Duration{125 * time.Millisecond}},
 		{"408 on a poll", fakeapi.RouteOperation, []fakeapi.Fault{{Status: 408}},
 			[]time.Duration{125 * time.Millisecond}},
+		{"Retry-After: 0 on every poll never shortens the backoff", fakeapi.RouteOperation,
+			[]fakeapi.Fault{{Status: 429, Header: http.Header{"Retry-After": []string{"0"}}, Times: 3}},
+			[]time.Duration{125 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond}},
+		{"Retry-After in the past never shortens the backoff", fakeapi.RouteOperation,
+			[]fakeapi.Fault{{Status: 503, Header: http.Header{"Retry-After": []string{"Mon, 13 Apr 2026 00:00:00 GMT"}}, Times: 2}},
+			[]time.Duration{125 * time.Millisecond, 250 * time.Millisecond}},
+		{"a poll reply cut short", fakeapi.RouteOperation, []fakeapi.Fault{{Through: true, CutShort: true}},
+			[]time.Duration{125 * time.Millisecond}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -328,6 +337,38 @@ func TestMainRetriesScriptedFaults(t *testing.T) {
 			assert.Equal(t, "ghcr.io", res.outputs["registry_url"])
 			assert.Equal(t, tc.wantWaits, e.retryWaits)
 			assert.Len(t, e.api.Operations(), 1, "retries start no second login operation")
+		})
+	}
+}
+
+// A login reply cut short is retried like a dropped connection. The first
+// attempt may have started a login on the server: a second docker login of
+// the same credential changes nothing, and post logs out of the registry.
+func TestMainRetriesALoginReplyCutShort(t *testing.T) {
+	e := newTestEnv(t)
+	e.api.Script(fakeapi.RouteLogin, fakeapi.Fault{Through: true, CutShort: true})
+	res := e.run(context.Background(), RoleMain, nil)
+	require.Equal(t, 0, res.code, res.stdout)
+	assert.Equal(t, []time.Duration{125 * time.Millisecond}, e.retryWaits)
+	assert.Equal(t, []string{loginPath, loginPath}, e.requests()[:2])
+	post := e.run(context.Background(), RolePost, res.state)
+	assert.Contains(t, post.stdout, "Logged out of ghcr.io")
+	e.clock.Advance(time.Hour)
+	assert.Empty(t, e.api.LoggedIn())
+}
+
+// duration_ms is informational: any JSON number form is fine.
+func TestMainAcceptsNumberForms(t *testing.T) {
+	for _, n := range []string{"412.7", "1e3", "-0"} {
+		t.Run(n, func(t *testing.T) {
+			e := newTestEnv(t)
+			e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr",
+				LoginDuration: time.Second, Result: fakeapi.Result{Stdout: "Login Succeeded", DurationJSON: n}})
+			e.inputs["credential_id"] = otherCred
+			res := e.run(context.Background(), RoleMain, nil)
+			require.Equal(t, 0, res.code, res.stdout)
+			assert.Equal(t, "ghcr.io", res.outputs["registry_url"])
+			assert.LessOrEqual(t, e.clock.Now().Sub(t0), 1155*time.Millisecond, "seen within 10% + 55 ms")
 		})
 	}
 }
@@ -349,7 +390,7 @@ func TestMainCancelled(t *testing.T) {
 	assert.Contains(t, res.stdout, "::error::cancelled (received interrupt) waiting for operation")
 	assert.NotContains(t, res.stdout, "raise timeout", "a cancelled step needs no hint about the timeout")
 	assert.NotEmpty(t, res.state["operation_id"], "post will clean up")
-	assert.Len(t, e.requests(), 4, "the login and three polls; nothing sent after the cancel")
+	assert.Len(t, e.requests(), 3, "the login and two polls (the first comes after a pause); nothing sent after the cancel")
 }
 
 type interrupt struct{}
@@ -408,4 +449,20 @@ func TestHugeServerOutputIsTruncated(t *testing.T) {
 	assert.Less(t, len(res.stdout), 80<<10, "the log gets at most 64 KiB of it")
 	assert.Contains(t, res.stdout, fmt.Sprintf("[output truncated: showing the first 65536 of %d bytes]", len(huge)))
 	assert.Contains(t, res.stdout, "): denied: denied; check the user name and password or token")
+}
+
+// An unreachable API names the URL, the attempts, the last error and what to
+// check; nothing is saved, so post sends nothing.
+func TestMainUnreachableAPI(t *testing.T) {
+	e := newTestEnv(t)
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	e.inputs["api_url"] = closed.URL
+	res := e.run(context.Background(), RoleMain, nil)
+	assert.Equal(t, 1, res.code)
+	assert.Contains(t, res.stdout, "::error::start the login: cannot reach the API: POST "+closed.URL+
+		"/api/automation/v1/registry-auth/login failed on 6 attempts; last error: dial tcp ")
+	assert.Contains(t, res.stdout, "connection refused; check api_url, and that this runner can reach it: "+
+		"a proxy it must use (HTTPS_PROXY, NO_PROXY) or firewall rules for outgoing traffic\n")
+	assert.Empty(t, res.state)
 }

@@ -74,6 +74,11 @@ func runPost(ctx context.Context, gh *githubactions.Action, d Deps) {
 	sum.Result = resultLoggedOut
 }
 
+// loginWaitAfterCancel bounds how long post still waits for a running login
+// once it is cancelled (SIGINT): within the runner's grace of 7.5 s, leaving
+// time for the logout before SIGTERM.
+const loginWaitAfterCancel = 5 * time.Second
+
 // notOurs says, in the log and the job summary, why post sends no logout
 // after a login docker login itself refused (refusedLogin).
 func notOurs(gh *githubactions.Action, sum *stepSummary, operationID string) {
@@ -88,36 +93,56 @@ var errLoginRefused = errors.New("docker login refused: nothing to undo")
 
 // waitForLogin waits (bounded) for a login main did not see end, so it cannot
 // finish after the logout. It fails with errLoginRefused when docker login
-// itself refused (refusedLogin), or when cancelled before the logout could be
-// sent; a login that does not finish is only a warning.
+// itself refused (refusedLogin), or when stopped hard before the logout could
+// be sent; a login that does not finish is only a warning. A cancellation
+// (SIGINT) cuts the wait short, after loginWaitAfterCancel.
 func waitForLogin(ctx context.Context, gh *githubactions.Action, d Deps, client *reoclo.Client, timeout time.Duration, st loginState) error {
-	if st.Finished {
-		return nil
-	}
-	waitCtx, cancel := d.withTimeout(ctx, timeout)
-	op, err := client.Wait(waitCtx, st.OperationID)
-	cancel()
+	soft := ctx
+	ctx = hardOf(ctx)
+
 	switch {
-	case ctx.Err() != nil:
-		return fmt.Errorf("cancelled before the logout was sent: %w", context.Cause(ctx))
-	case err != nil:
-		gh.Warningf("%s", fmt.Sprintf("The login operation %s did not finish (%v); logging out anyway.", st.OperationID, err))
-	case refusedLogin(op):
-		return errLoginRefused
+	case st.Finished:
+	case st.OperationID == "":
+		gh.Warningf("%s", "The login cannot be followed (the API's reply named no usable operation); logging out without waiting for it.")
 	default:
-		gh.Debugf("login operation %s ended with status %s", st.OperationID, untrusted.Line(op.Status, 40))
+		waitCtx, cancel := d.withTimeout(ctx, timeout)
+		waitCtx, stopWaiting := context.WithCancelCause(waitCtx)
+		stop := context.AfterFunc(soft, func() {
+			// Still within the grace: wait a little longer, then log out.
+			limit, cancelLimit := d.withTimeout(waitCtx, loginWaitAfterCancel)
+			context.AfterFunc(limit, func() {
+				cancelLimit()
+				stopWaiting(context.Cause(soft))
+			})
+		})
+		op, err := client.Wait(waitCtx, st.OperationID)
+		stop()
+		stopWaiting(nil)
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return fmt.Errorf("cancelled before the logout was sent: %w", context.Cause(ctx))
+		case err != nil:
+			gh.Warningf("%s", fmt.Sprintf("The login operation %s did not finish (%v); logging out anyway.", st.OperationID, err))
+		case refusedLogin(op):
+			return errLoginRefused
+		default:
+			gh.Debugf("login operation %s ended with status %s", st.OperationID, untrusted.Line(op.Status, 40))
+		}
 	}
 	return nil
 }
 
 // logout logs out of registryURL on serverID and follows the logout to its
 // end, within timeout. It returns the logout's operation ID once the API has
-// accepted it; server names the server in errors.
+// accepted it; server names the server in errors. A cancellation (SIGINT)
+// does not stop it; only the hard stop (SIGTERM, or the end of the grace)
+// does.
 func logout(ctx context.Context, gh *githubactions.Action, d Deps, client *reoclo.Client, timeout time.Duration,
 	serverID, registryURL, server string,
 ) (string, error) {
 	rc, runID := runContext(gh)
-	ctx, cancel := d.withTimeout(ctx, timeout)
+	ctx, cancel := d.withTimeout(hardOf(ctx), timeout)
 	defer cancel()
 	start := d.Now()
 	accepted, err := client.Logout(ctx, reoclo.LogoutRequest{
@@ -127,7 +152,7 @@ func logout(ctx context.Context, gh *githubactions.Action, d Deps, client *reocl
 		return "", err
 	}
 	if accepted.Status != reoclo.StatusCompleted {
-		op, err := client.Wait(ctx, accepted.OperationID)
+		op, err := client.Follow(ctx, accepted.OperationID)
 		if err != nil {
 			return accepted.OperationID, waitFailed(err, "logout", serverLabel(op, server), timeout)
 		}

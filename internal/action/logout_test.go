@@ -227,7 +227,7 @@ func TestPostSummary(t *testing.T) {
 			e.api.SetLogout(fakeapi.Logout{Duration: time.Second, Status: fakeapi.StatusFailed,
 				Result: fakeapi.Result{ExitCode: 1, Stderr: "cannot reach docker daemon"}})
 		}, false, func(opID string) string {
-			return "### Registry logout\n\n" + table + "| Not logged out | ghcr.io | prod-api | `" + opID + "` | 1.1 s |\n\n" +
+			return "### Registry logout\n\n" + table + "| Not logged out | ghcr.io | prod-api | `" + opID + "` | 1.0 s |\n\n" +
 				"**Reason:** docker logout failed on server prod-api (operation " + opID + ", status failed, exit code 1): cannot reach docker daemon\n\n"
 		}},
 		{"bad input", func(e *testEnv) { e.inputs["timeout"] = "0" }, false, func(string) string {

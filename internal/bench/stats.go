@@ -61,3 +61,34 @@ func Polls(wait time.Duration, interval func(elapsed time.Duration) time.Duratio
 	}
 	return n
 }
+
+// FollowPolls is Polls for a client that waits interval(0) before its first
+// poll, as one following an operation it has just started does: every poll
+// up to and including the first at or after wait. Each interval counts from
+// when the previous poll was sent. interval must return a positive duration.
+func FollowPolls(wait time.Duration, interval func(elapsed time.Duration) time.Duration) int {
+	n := 1
+	for t := interval(0); t < wait; n++ {
+		d := interval(t)
+		if d <= 0 {
+			panic(fmt.Sprintf("bench: poll interval %v at %v is not positive", d, t))
+		}
+		t += d
+	}
+	return n
+}
+
+// WorstLag returns, for operations that end at any time up to limit, the
+// largest ratio of the time from the end to the poll that sees it over
+// bound(end), for a client that polls as FollowPolls says. A ratio at most
+// 1 means every such operation is seen within its bound.
+func WorstLag(limit time.Duration, interval, bound func(time.Duration) time.Duration) float64 {
+	worst := 0.0
+	prev := time.Duration(0)
+	for t := interval(0); prev < limit; t += interval(t) {
+		// An operation that ends just after prev is seen at t.
+		worst = max(worst, float64(t-prev)/float64(bound(prev)))
+		prev = t
+	}
+	return worst
+}

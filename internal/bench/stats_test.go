@@ -76,3 +76,25 @@ func TestPolls(t *testing.T) {
 		assert.Panics(t, func() { Polls(time.Second, every(0)) })
 	})
 }
+
+func TestFollowPolls(t *testing.T) {
+	every := func(d time.Duration) func(time.Duration) time.Duration {
+		return func(time.Duration) time.Duration { return d }
+	}
+	assert.Equal(t, 1, FollowPolls(0, every(time.Second)), "the first poll, after one interval, sees it")
+	assert.Equal(t, 1, FollowPolls(time.Second, every(time.Second)))
+	assert.Equal(t, 2, FollowPolls(1500*time.Millisecond, every(time.Second)))
+	assert.Equal(t, 3, FollowPolls(700*time.Millisecond, func(e time.Duration) time.Duration { return 100*time.Millisecond + e })) // 100, 300, 700
+	assert.Panics(t, func() { FollowPolls(time.Second, every(0)) })
+}
+
+func TestWorstLag(t *testing.T) {
+	every := func(d time.Duration) func(time.Duration) time.Duration {
+		return func(time.Duration) time.Duration { return d }
+	}
+	flat := func(time.Duration) time.Duration { return 100 * time.Millisecond }
+	assert.InDelta(t, 1.0, WorstLag(time.Second, every(100*time.Millisecond), flat), 1e-9)
+	assert.InDelta(t, 2.0, WorstLag(time.Second, every(200*time.Millisecond), flat), 1e-9)
+	tenth := func(e time.Duration) time.Duration { return 55*time.Millisecond + e/10 }
+	assert.InDelta(t, 1.0, WorstLag(time.Minute, tenth, tenth), 1e-9, "polling on the bound itself meets it exactly")
+}

@@ -144,7 +144,7 @@ func TestTimeoutAcceptsFractions(t *testing.T) {
 
 func TestIsLoopback(t *testing.T) {
 	for host, want := range map[string]bool{
-		"127.0.0.1": true, "127.9.9.9": true, "::1": true, "localhost": true, "LOCALHOST": true,
+		"127.0.0.1": true, "127.9.9.9": true, "::1": true, "localhost": true, "LOCALHOST": true, "LocalHost.": true,
 		"10.0.0.1": false, "api.reoclo.com": false, "localhost.example.com": false, "": false,
 	} {
 		t.Run(host, func(t *testing.T) {
@@ -159,6 +159,25 @@ func TestParseAPIURLAcceptsLoopbackHTTP(t *testing.T) {
 			u, err := ParseAPIURL(v)
 			require.NoError(t, err)
 			assert.Equal(t, v, u.String())
+		})
+	}
+}
+
+// The host is normalised once, so every later check of it (the transport's
+// "never through a proxy" among them) sees one spelling.
+func TestParseAPIURLNormalisesTheHost(t *testing.T) {
+	for v, want := range map[string]string{
+		"http://LOCALHOST:8080":            "http://localhost:8080",
+		"HTTP://LocalHost.:1/reoclo/":      "http://localhost:1/reoclo/",
+		"https://API.Reoclo.COM.":          "https://api.reoclo.com",
+		"https://Ops.Example.com:8443/X/y": "https://ops.example.com:8443/X/y",
+		"http://[::1]:9000":                "http://[::1]:9000",
+		"https://[2001:DB8::1]/":           "https://[2001:db8::1]/",
+	} {
+		t.Run(v, func(t *testing.T) {
+			u, err := ParseAPIURL(v)
+			require.NoError(t, err)
+			assert.Equal(t, want, u.String())
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -13,6 +14,9 @@ func FuzzLoad(f *testing.F) {
 	f.Add("", "", "", "", "", "")
 	f.Add("rca_x y", "6F1C2B8E-3D4A-4E5F-9A6B-7C8D9E0F1A2B", "x", "TRUE", "http://127.0.0.1:8080/", "0.5")
 	f.Add(goodKey, goodServer, goodCred, "yes", "http://api.reoclo.com", "1e400")
+	f.Add(goodKey, goodServer, goodCred, "true", "http://LOCALHOST:8080/", "120")
+	f.Add(goodKey, goodServer, goodCred, "true", "http://localhost.:8080/", "120")
+	f.Add(goodKey, goodServer, goodCred, "true", "https://[FE80::1%25eth0]:8443/", "120")
 	f.Fuzz(func(t *testing.T, key, server, cred, cleanup, api, timeout string) {
 		in := map[string]string{InputAPIKey: key, InputServerID: server, InputCredentialID: cred,
 			InputCleanup: cleanup, InputAPIURL: api, InputTimeout: timeout}
@@ -38,6 +42,12 @@ func FuzzLoad(f *testing.F) {
 		}
 		if cfg.API.Scheme != "https" && !(cfg.API.Scheme == "http" && IsLoopback(cfg.API.Hostname())) {
 			t.Fatalf("accepted plain http to %q", cfg.API.Hostname())
+		}
+		if host := cfg.API.Hostname(); host != NormalizeHost(host) || host != strings.ToLower(host) {
+			t.Fatalf("host %q is not normalised", host)
+		}
+		if again, err := url.Parse(cfg.API.String()); err != nil || again.Host != cfg.API.Host {
+			t.Fatalf("api_url %q does not read back as itself: %v", cfg.API, err)
 		}
 		if strings.ContainsAny(cfg.APIKey, " \t\r\n") {
 			t.Fatalf("accepted a key with white space")

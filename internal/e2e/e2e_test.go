@@ -392,3 +392,69 @@ func TestCancelStopsPromptlyAndPostCleansUp(t *testing.T) {
 	assert.Equal(t, "POST /registry-auth/logout", reqs[len(reqs)-1])
 	assert.Empty(t, w.api.LoggedIn(), "the late login did not outlive the logout")
 }
+
+// cancelOnLogin wraps the fake API and closes arrived when a login request
+// arrives, before the API answers it.
+type cancelOnLogin struct {
+	http.Handler
+	once    sync.Once
+	arrived chan struct{}
+}
+
+func (c *cancelOnLogin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/registry-auth/login") {
+		c.once.Do(func() { close(c.arrived) })
+	}
+	c.Handler.ServeHTTP(w, r)
+}
+
+// The runner's SIGINT while the login request is in flight (its reply comes
+// a second later): main waits for the reply within the grace, saves what
+// post needs and stops; post then logs out, so nothing is left logged in.
+func TestCancelWhileTheLoginIsInFlight(t *testing.T) {
+	w := newWorld(t)
+	w.api.Script(fakeapi.RouteLogin, fakeapi.Fault{Through: true, Delay: time.Second})
+	watch := &cancelOnLogin{Handler: w.api, arrived: make(chan struct{})}
+	srv := httptest.NewServer(watch)
+	defer srv.Close()
+	w.url = srv.URL
+	s := w.step("login", ghcrCred, nil)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var cancelledAt time.Time
+	go func() {
+		<-watch.arrived
+		cancelledAt = time.Now()
+		cancel() // the runner's SIGINT
+	}()
+	main := w.main(ctx, s)
+	stoppedAfter := time.Since(cancelledAt)
+	assert.True(t, main.Cancelled)
+	assert.NotEqual(t, 0, main.ExitCode)
+	assert.Less(t, stoppedAfter, 3*time.Second, "waited for the reply, not for SIGTERM")
+	assert.GreaterOrEqual(t, stoppedAfter, 900*time.Millisecond, "waited for the reply")
+	opID := w.api.Operations()[0].ID
+	assert.Equal(t, opID, main.State["operation_id"], "the late reply was saved")
+	assert.Contains(t, main.LogText(), "Error: cancelled (received interrupt) waiting for operation "+opID)
+	assert.Equal(t, []string{"POST /registry-auth/login"}, w.requests(), "no poll after SIGINT")
+
+	post := w.post(s, main)
+	assert.False(t, post.Failed)
+	assert.Contains(t, post.LogText(), "Logged out of ghcr.io")
+	assert.Empty(t, w.api.LoggedIn(), "nothing left logged in")
+}
+
+// An unreachable API reads the same whatever timeout is: here the timeout
+// ends the retries before the retry policy does.
+func TestUnreachableAPIWithAShortTimeout(t *testing.T) {
+	w := newWorld(t)
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	w.url = closed.URL
+	main := w.main(context.Background(), w.step("login", ghcrCred, map[string]string{"timeout": "1"}))
+	assert.True(t, main.Failed)
+	require.NotEmpty(t, main.Annotations)
+	msg := main.Annotations[0].Message
+	assert.Regexp(t, `^start the login: cannot reach the API: POST `+closed.URL+`/api/automation/v1/registry-auth/login failed on \d attempts \(timed out after 1s\); last error: dial tcp [^;]*connection refused; check api_url, and that this runner can reach it`, msg)
+	assert.Empty(t, main.State)
+}

@@ -1,8 +1,10 @@
 package fakeapi
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Route names one endpoint of the API, as "METHOD path" with the path below
@@ -42,6 +44,20 @@ type Fault struct {
 	// Times is how many matching requests the fault answers: 0 or 1 means
 	// once, [Forever] means every one from then on.
 	Times int
+
+	// Through handles the request normally (a login is started, a logout
+	// done): the fault changes only how the answer is delivered, by Delay,
+	// CutShort and Header. Status, Body, ContentType and Drop are ignored.
+	Through bool
+	// Delay holds the answer this long on the real clock (not the server's)
+	// before writing it, as a slow API or network would; the request is
+	// recorded, and a login started, when it arrives. A client that gives up
+	// meanwhile gets nothing.
+	Delay time.Duration
+	// CutShort sends the answer's headers with a Content-Length larger than
+	// its body, then half the body, then closes the connection: a reply cut
+	// off mid-body.
+	CutShort bool
 }
 
 // scripted is a fault with the number of requests it still answers
@@ -100,6 +116,18 @@ func (s *Server) nextFault(route Route, method string) *Fault {
 	return &f.Fault
 }
 
+// deliver changes how r is delivered as the fault says.
+func (f *Fault) deliver(r response) response {
+	r.delay, r.cutShort = f.Delay, f.CutShort
+	if f.Through && len(f.Header) > 0 {
+		r.header = r.header.Clone()
+		for k, v := range f.Header {
+			r.header[k] = v
+		}
+	}
+	return r
+}
+
 // response is the answer the fault gives.
 func (f *Fault) response() response {
 	if f.Drop {
@@ -131,4 +159,20 @@ func dropConnection(w http.ResponseWriter) {
 		panic(http.ErrAbortHandler)
 	}
 	_ = conn.Close()
+}
+
+// writeCutShort writes resp's headers with a Content-Length larger than its
+// body, then the first half of the body, and closes the connection.
+func writeCutShort(w http.ResponseWriter, resp response) {
+	conn, buf, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	defer func() { _ = conn.Close() }()
+	_, _ = fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\n", resp.status, http.StatusText(resp.status))
+	resp.header.Set("Content-Length", fmt.Sprint(len(resp.body)+100))
+	_ = resp.header.Write(buf)
+	_, _ = buf.WriteString("\r\n")
+	_, _ = buf.Write(resp.body[:len(resp.body)/2])
+	_ = buf.Flush()
 }

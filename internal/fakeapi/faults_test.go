@@ -1,8 +1,14 @@
 package fakeapi
 
 import (
+	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -117,4 +123,65 @@ func TestScriptedHeadersAreCopied(t *testing.T) {
 	f.api.Script(RouteLogin, Fault{Status: http.StatusTooManyRequests, Header: h})
 	h.Set("Retry-After", "999")
 	assert.Equal(t, "1", f.do(t, http.MethodPost, loginPath, keyAll, "").header.Get("Retry-After"))
+}
+
+func TestScriptCutShort(t *testing.T) {
+	f := newFixture(t)
+	f.api.Script(RouteLogin, Fault{Through: true, CutShort: true})
+	_, err := f.send(t.Context(), http.MethodPost, loginPath, keyAll, loginBody(serverID, credID))
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF, "the body ends before its Content-Length")
+	assert.Len(t, f.api.Operations(), 1, "handled normally: the login was started")
+	assert.True(t, f.api.Requests()[0].Fault)
+
+	f.api.Script(RouteLogin, Fault{Status: http.StatusServiceUnavailable, CutShort: true})
+	_, err = f.send(t.Context(), http.MethodPost, loginPath, keyAll, loginBody(serverID, credID))
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	assert.Len(t, f.api.Operations(), 1, "a scripted answer starts nothing")
+}
+
+func TestScriptDelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := New()
+		api.AddKey(keyAll, AllScopes())
+		api.AddServer(serverID, "prod-api")
+		api.AddCredential(Credential{ID: credID, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: time.Second})
+		post := func(ctx context.Context) *httptest.ResponseRecorder {
+			req := httptest.NewRequestWithContext(ctx, http.MethodPost, loginPath, strings.NewReader(loginBody(serverID, credID)))
+			req.Header.Set("Authorization", "Bearer "+keyAll)
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			api.ServeHTTP(rec, req)
+			return rec
+		}
+
+		api.Script(RouteLogin, Fault{Through: true, Delay: 2 * time.Second, Header: http.Header{"X-Slow": {"yes"}}})
+		start := time.Now()
+		rec := post(t.Context())
+		assert.Equal(t, 2*time.Second, time.Since(start), "answered after the delay")
+		assert.Equal(t, http.StatusAccepted, rec.Code)
+		assert.Equal(t, "yes", rec.Header().Get("X-Slow"))
+
+		// A client that gives up meanwhile gets nothing; the login was started.
+		api.Script(RouteLogin, Fault{Through: true, Delay: time.Hour})
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		start = time.Now()
+		rec = post(ctx)
+		assert.Equal(t, time.Second, time.Since(start))
+		assert.Empty(t, rec.Body.String())
+		assert.Len(t, api.Operations(), 2)
+	})
+}
+
+func TestNumberFormsAndReplyOperationID(t *testing.T) {
+	f := newFixture(t)
+	f.api.AddCredential(Credential{ID: cred2ID, RegistryURL: "ghcr.io", RegistryType: "ghcr",
+		Result: Result{Stdout: "Login Succeeded", DurationJSON: "412.7"}, ReplyOperationID: "../not-an-id"})
+	r := f.do(t, http.MethodPost, loginPath, keyAll, loginBody(serverID, cred2ID))
+	require.Equal(t, http.StatusAccepted, r.status)
+	assert.Equal(t, "../not-an-id", r.json(t)["operation_id"])
+	ops := f.api.Operations()
+	require.Len(t, ops, 1)
+	assert.NotEqual(t, "../not-an-id", ops[0].ID, "the login runs under its real ID")
+	assert.Contains(t, string(f.do(t, http.MethodGet, opsPath+ops[0].ID, keyAll, "").body), `"duration_ms":412.7`)
 }

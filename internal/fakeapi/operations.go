@@ -4,9 +4,11 @@ import (
 	"cmp"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -40,6 +42,10 @@ type Credential struct {
 	// Status is the terminal status the login ends with; "" means
 	// [StatusCompleted].
 	Status string
+	// ReplyOperationID, when set, is the operation_id the login reply
+	// reports instead of the real one (a broken or hostile API): the login
+	// still runs.
+	ReplyOperationID string
 }
 
 // Result is the outcome of the docker command an operation ran on the server.
@@ -53,6 +59,10 @@ type Result struct {
 	Stdout, Stderr string
 	// DurationMS is reported as duration_ms; 0 means the operation's duration.
 	DurationMS int64
+	// DurationJSON, when set, is reported as duration_ms instead, as raw
+	// JSON (it must be valid JSON): another number form a JSON API may send
+	// ("412.7", "1e3").
+	DurationJSON string
 }
 
 // Logout says how logouts behave; see [Server.SetLogout].
@@ -232,10 +242,10 @@ type operationJSON struct {
 }
 
 type resultJSON struct {
-	ExitCode   *int   `json:"exit_code,omitempty"`
-	Stdout     string `json:"stdout"`
-	Stderr     string `json:"stderr"`
-	DurationMS int64  `json:"duration_ms"`
+	ExitCode   *int            `json:"exit_code,omitempty"`
+	Stdout     string          `json:"stdout"`
+	Stderr     string          `json:"stderr"`
+	DurationMS json.RawMessage `json:"duration_ms"`
 }
 
 // timestamp formats t as the API does: RFC 3339 in UTC, to the microsecond.
@@ -261,7 +271,10 @@ func (s *Server) getOperation(id string) response {
 		StartedAt:     timestamp(o.StartedAt),
 	}
 	if o.Result != nil {
-		r := resultJSON{Stdout: o.Result.Stdout, Stderr: o.Result.Stderr, DurationMS: o.Result.DurationMS}
+		r := resultJSON{Stdout: o.Result.Stdout, Stderr: o.Result.Stderr, DurationMS: json.RawMessage(strconv.FormatInt(o.Result.DurationMS, 10))}
+		if o.Result.DurationJSON != "" {
+			r.DurationMS = json.RawMessage(o.Result.DurationJSON)
+		}
 		if !o.Result.MissingExitCode {
 			r.ExitCode = &o.Result.ExitCode
 		}

@@ -66,7 +66,7 @@ func (s *Server) login(scope Scope, h http.Header, raw []byte, now time.Time) re
 		RunContext:   b.object("run_context"),
 	}}, cred.LoginDuration, cred.Status, res, now)
 	return jsonResponse(http.StatusAccepted, map[string]string{
-		"operation_id":  o.ID,
+		"operation_id":  cmp.Or(cred.ReplyOperationID, o.ID),
 		"status":        StatusRunning,
 		"registry_url":  o.RegistryURL,
 		"registry_type": o.RegistryType,

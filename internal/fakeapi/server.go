@@ -190,10 +190,12 @@ func (s *Server) LoggedIn() map[string][]string {
 
 // response is an answer computed under the lock and written after it.
 type response struct {
-	status int
-	header http.Header
-	body   []byte
-	drop   bool
+	status   int
+	header   http.Header
+	body     []byte
+	drop     bool
+	delay    time.Duration
+	cutShort bool
 }
 
 // ServeHTTP implements [http.Handler].
@@ -216,9 +218,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var resp response
 	route, opID, allow := s.route(r.URL.Path)
-	if f := s.nextFault(route, r.Method); f != nil {
+	f := s.nextFault(route, r.Method)
+	if f != nil && !f.Through {
 		rec.Fault = true
-		resp = f.response()
+		resp = f.deliver(f.response())
 	} else {
 		switch {
 		case err != nil:
@@ -233,6 +236,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		default:
 			resp = s.handle(route, opID, r.Header, body, now)
 		}
+		if f != nil {
+			rec.Fault = true
+			resp = f.deliver(resp)
+		}
 	}
 	if !resp.drop {
 		rec.Status = resp.status
@@ -240,8 +247,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests = append(s.requests, rec)
 	s.mu.Unlock()
 
+	if resp.delay > 0 {
+		t := time.NewTimer(resp.delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if resp.drop {
 		dropConnection(w)
+		return
+	}
+	if resp.cutShort {
+		writeCutShort(w, resp)
 		return
 	}
 	h := w.Header()

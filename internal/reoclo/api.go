@@ -1,6 +1,12 @@
 package reoclo
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"strconv"
+)
 
 // Operation types and statuses as the API reports them.
 const (
@@ -67,10 +73,35 @@ type Operation struct {
 // Result is what the command run on the server reported. Stdout and Stderr
 // are untrusted text: print them only through a guard.
 type Result struct {
-	ExitCode   *int   `json:"exit_code"`
-	Stdout     string `json:"stdout"`
-	Stderr     string `json:"stderr"`
-	DurationMS int64  `json:"duration_ms"`
+	ExitCode *int   `json:"exit_code"`
+	Stdout   string `json:"stdout"`
+	Stderr   string `json:"stderr"`
+	// DurationMS is informational: any JSON number form is accepted (412,
+	// 412.7, 4.127e2), and a value of another kind is ignored.
+	DurationMS Millis `json:"duration_ms"`
+}
+
+// Millis is an informational number of milliseconds. It decodes from any
+// JSON number (a float, an exponent, one too large for float64 saturates),
+// and ignores null and values of other kinds rather than fail the reply.
+type Millis float64
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (m *Millis) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || (b[0] != '-' && (b[0] < '0' || b[0] > '9')) {
+		return nil // null, a string, an object...: informational, so left out
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	var numErr *strconv.NumError
+	if err != nil && !(errors.As(err, &numErr) && errors.Is(numErr.Err, strconv.ErrRange)) {
+		return nil
+	}
+	if math.IsNaN(f) {
+		return nil
+	}
+	*m = Millis(f)
+	return nil
 }
 
 // UnmarshalJSON implements json.Unmarshaler. It decodes stdout and stderr
@@ -82,12 +113,20 @@ func (r *Result) UnmarshalJSON(b []byte) error {
 		ExitCode   *int       `json:"exit_code"`
 		Stdout     outputText `json:"stdout"`
 		Stderr     outputText `json:"stderr"`
-		DurationMS int64      `json:"duration_ms"`
+		DurationMS Millis     `json:"duration_ms"`
 	}
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
 	*r = Result{ExitCode: raw.ExitCode, Stdout: string(raw.Stdout), Stderr: string(raw.Stderr), DurationMS: raw.DurationMS}
+	return nil
+}
+
+// check implements checker: an operation reply must say its status.
+func (o *Operation) check() error {
+	if o.Status == "" {
+		return errors.New("it has no status")
+	}
 	return nil
 }
 

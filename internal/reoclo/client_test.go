@@ -391,3 +391,208 @@ func TestSucceeded(t *testing.T) {
 		})
 	}
 }
+
+// cutShort answers with a Content-Length larger than what it sends, then
+// drops the connection.
+func cutShort(t *testing.T, w http.ResponseWriter, body string) {
+	t.Helper()
+	conn, buf, err := http.NewResponseController(w).Hijack()
+	require.NoError(t, err)
+	_, _ = fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body)+100, body)
+	_ = buf.Flush()
+	_ = conn.Close()
+}
+
+func TestAReplyCutShortIsAConnectionFailure(t *testing.T) {
+	t.Run("retried", func(t *testing.T) {
+		h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+			if n == 1 {
+				cutShort(t, w, accepted[:20])
+				return
+			}
+			jsonReply(w, 202, accepted)
+		})
+		got, err := h.client.Login(context.Background(), loginReq())
+		require.NoError(t, err)
+		assert.Equal(t, "op-1", got.OperationID)
+		assert.Equal(t, 2, h.seen.count())
+		assert.Equal(t, []time.Duration{125 * time.Millisecond}, h.waits, "the normal backoff")
+	})
+	t.Run("counted like one when it never ends", func(t *testing.T) {
+		h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) { cutShort(t, w, accepted[:20]) })
+		_, err := h.client.Login(context.Background(), loginReq())
+		var reqErr *RequestError
+		require.ErrorAs(t, err, &reqErr)
+		assert.Equal(t, maxAttempts, reqErr.Attempts)
+		assert.Equal(t, maxAttempts, h.seen.count())
+		assert.Contains(t, err.Error(), "failed on 6 attempts; last error: read reply: unexpected EOF")
+		assert.True(t, Temporary(err))
+	})
+}
+
+// Attempts are counted as the retry loop counts them: a redirect followed
+// within the origin is part of its attempt.
+func TestRedirectHopsAreNotAttempts(t *testing.T) {
+	redirectThen := func(status int) func(n int, w http.ResponseWriter, _ *http.Request) {
+		return func(n int, w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/reoclo/moved" {
+				w.Header().Set("Location", "/reoclo/moved")
+				w.WriteHeader(http.StatusTemporaryRedirect)
+				return
+			}
+			jsonReply(w, status, `{"detail":"Server not in scope for this key"}`)
+		}
+	}
+	t.Run("403 after a redirect is one attempt", func(t *testing.T) {
+		h := newHarness(t, redirectThen(403))
+		_, err := h.client.Login(context.Background(), loginReq())
+		var apiErr *APIError
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, 1, apiErr.Attempts)
+		assert.NotContains(t, err.Error(), "attempts")
+		assert.Equal(t, 2, h.seen.count(), "one request and its redirect")
+		assert.Contains(t, h.log.all(), "-> 307 (attempt 1,")
+		assert.Contains(t, h.log.all(), "-> 403 (attempt 1,")
+	})
+	t.Run("503 after a redirect, every time", func(t *testing.T) {
+		h := newHarness(t, redirectThen(503))
+		_, err := h.client.Login(context.Background(), loginReq())
+		var apiErr *APIError
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, maxAttempts, apiErr.Attempts)
+		assert.Contains(t, err.Error(), "after 6 attempts")
+		assert.Equal(t, 2*maxAttempts, h.seen.count())
+	})
+}
+
+// The API key never goes to a proxy in clear: plain http and loopback hosts,
+// in any spelling, bypass the proxy whatever the environment says.
+func TestPlainHTTPAndLoopbackNeverUseAProxy(t *testing.T) {
+	var proxied seen
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proxied.add(r)
+		jsonReply(w, 202, accepted)
+	}))
+	defer proxy.Close()
+	proxyURL, err := url.Parse(proxy.URL)
+	require.NoError(t, err)
+	env := http.ProxyURL(proxyURL) // as if HTTP(S)_PROXY were set and NO_PROXY did not match
+
+	rule := proxyFor(env)
+	for raw, direct := range map[string]bool{
+		"http://LOCALHOST:8080/x":  true,
+		"http://localhost.:8080/x": true,
+		"https://LocalHost/x":      true,
+		"https://127.0.0.1/x":      true,
+		"https://127.8.9.10:443/x": true,
+		"https://[::1]:8443/x":     true,
+		"http://api.example.com/x": true, // refused by config anyway; never proxied
+		"https://api.reoclo.com/x": false,
+	} {
+		t.Run(raw, func(t *testing.T) {
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, raw, nil)
+			require.NoError(t, err)
+			got, err := rule(req)
+			require.NoError(t, err)
+			if direct {
+				assert.Nil(t, got)
+			} else {
+				assert.Equal(t, proxyURL, got)
+			}
+		})
+	}
+
+	t.Run("through the client", func(t *testing.T) {
+		h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) { jsonReply(w, 202, accepted) })
+		base, err := url.Parse(strings.Replace(h.srv.URL, "127.0.0.1", "LOCALHOST", 1))
+		require.NoError(t, err)
+		c := New(base, testKey)
+		lt, ok := c.http.HTTPClient.Transport.(*loggingTransport)
+		require.True(t, ok)
+		lt.next = newHTTPTransport(env)
+		_, err = c.Login(context.Background(), loginReq())
+		require.NoError(t, err)
+		assert.Equal(t, 1, h.seen.count(), "sent straight to the API")
+		assert.Equal(t, 0, proxied.count(), "the proxy saw nothing")
+	})
+}
+
+// After stop, the attempt in flight gets its whole reply, and no new attempt
+// is sent.
+func TestFinishInFlight(t *testing.T) {
+	t.Run("the reply in flight is kept", func(t *testing.T) {
+		stop, cancel := context.WithCancelCause(context.Background())
+		h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+			cancel(errors.New("interrupted")) // the signal comes while the API answers
+			jsonReply(w, 202, accepted)
+		})
+		got, err := h.client.Login(FinishInFlight(context.Background(), stop), loginReq())
+		require.NoError(t, err)
+		assert.Equal(t, "op-1", got.OperationID)
+	})
+	t.Run("no retry after stop", func(t *testing.T) {
+		stop, cancel := context.WithCancelCause(context.Background())
+		h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+			cancel(errors.New("interrupted"))
+			jsonReply(w, 503, `{"detail":"busy"}`)
+		}, WithBackoff(func(int, *http.Response) time.Duration { return time.Hour }))
+		_, err := h.client.Login(FinishInFlight(context.Background(), stop), loginReq())
+		require.EqualError(t, err, "interrupted (last attempt: 503 Service Unavailable)")
+		assert.Equal(t, 1, h.seen.count())
+	})
+	t.Run("the outer context still ends it at once", func(t *testing.T) {
+		stop, cancelStop := context.WithCancelCause(context.Background())
+		defer cancelStop(nil)
+		ctx, cancel := context.WithCancelCause(context.Background())
+		release := make(chan struct{})
+		h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+			cancel(errors.New("terminated"))
+			<-release
+		})
+		defer close(release)
+		_, err := h.client.Login(FinishInFlight(ctx, stop), loginReq())
+		require.EqualError(t, err, "terminated")
+	})
+}
+
+// An unreachable API reads the same whether the attempts ran out or the time
+// did: the URL, the attempts, the last error and what to check.
+func TestUnreachableAPIReadsTheSame(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	base, _ := url.Parse(srv.URL)
+	srv.Close()
+	endpoint := srv.URL + "/api/automation/v1/registry-auth/login"
+	hint := "check api_url, and that this runner can reach it: a proxy it must use (HTTPS_PROXY, NO_PROXY) or firewall rules for outgoing traffic"
+
+	c := New(base, testKey, WithBackoff(func(int, *http.Response) time.Duration { return 0 }))
+	_, err := c.Login(context.Background(), loginReq())
+	require.Error(t, err)
+	assert.Regexp(t, `^cannot reach the API: POST `+endpoint+` failed on 6 attempts; last error: dial tcp [^;]*connection refused; `, err.Error())
+	assert.True(t, strings.HasSuffix(err.Error(), hint), err.Error())
+
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	c = New(base, testKey, WithBackoff(func(attempt int, _ *http.Response) time.Duration {
+		if attempt == 1 {
+			cancel(errors.New("timed out after 5s"))
+			return time.Hour
+		}
+		return 0
+	}))
+	_, err = c.Login(ctx, loginReq())
+	require.Error(t, err)
+	assert.Regexp(t, `^cannot reach the API: POST `+endpoint+` failed on 2 attempts \(timed out after 5s\); last error: dial tcp [^;]*connection refused; `, err.Error())
+	assert.True(t, strings.HasSuffix(err.Error(), hint), err.Error())
+	assert.True(t, Temporary(err))
+
+	t.Run("a cancelled job is not called unreachable", func(t *testing.T) {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		c := New(base, testKey, WithBackoff(func(int, *http.Response) time.Duration {
+			cancel(fmt.Errorf("cancelled (received interrupt): %w", context.Canceled))
+			return 0
+		}))
+		_, err := c.Login(ctx, loginReq())
+		require.Error(t, err)
+		assert.True(t, strings.HasPrefix(err.Error(), "cancelled (received interrupt)"), err.Error())
+	})
+}

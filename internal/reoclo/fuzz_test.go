@@ -2,8 +2,16 @@ package reoclo
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 	"unicode"
 )
 
@@ -48,6 +56,105 @@ func FuzzAPIError(f *testing.F) {
 		}
 		if strings.Contains(msg, "\n") {
 			t.Fatal("multi-line message")
+		}
+	})
+}
+
+// FuzzNumberForms puts arbitrary JSON numbers where the API's reply holds an
+// informational number (duration_ms) and where it holds the exit code. Any
+// number form must decode where the value is informational; only an exit
+// code that reads as the integer 0 may count as success, and an exit code
+// that is no integer is a reply not understood, never a success or a retry.
+// Seeds live in testdata/fuzz/FuzzNumberForms.
+func FuzzNumberForms(f *testing.F) {
+	for _, n := range []string{"412", "412.7", "1e3", "4.127E+2", "-0", "1e400", "-1e400", "0.0", "1.5", "00", "0x10", "NaN"} {
+		f.Add(n)
+	}
+	f.Fuzz(func(t *testing.T, n string) {
+		duration := []byte(`{"operation_id":"x","status":"completed","result":{"exit_code":0,"duration_ms":` + n + `}}`)
+		var op Operation
+		err := decode(bytes.NewReader(duration), int64(len(duration)), &op)
+		if json.Valid(duration) {
+			if err != nil {
+				t.Fatalf("duration_ms %q refused: %v", n, err)
+			}
+			if !op.Succeeded() {
+				t.Fatalf("duration_ms %q changed the outcome", n)
+			}
+		}
+
+		exit := []byte(`{"operation_id":"x","status":"completed","result":{"exit_code":` + n + `}}`)
+		op = Operation{}
+		err = decode(bytes.NewReader(exit), int64(len(exit)), &op)
+		if err == nil {
+			if op.Succeeded() != (*op.Result.ExitCode == 0) {
+				t.Fatalf("exit_code %q: success %v", n, op.Succeeded())
+			}
+			if v, perr := strconv.ParseInt(strings.TrimSpace(n), 10, 64); perr != nil || int64(*op.Result.ExitCode) != v {
+				t.Fatalf("exit_code %q decoded as %d", n, *op.Result.ExitCode)
+			}
+			return
+		}
+		replyErr := &ReplyError{Method: "GET", URL: "u", Err: err}
+		if json.Valid(exit) && replyErr.Malformed() {
+			t.Fatalf("exit_code %q: valid JSON called malformed: %v", n, err)
+		}
+	})
+}
+
+// FuzzRedirect answers the login with a redirect to an arbitrary Location,
+// through the real client: the key may reach only api_url's origin, however
+// the Location spells another one, and a redirect the client follows must
+// stay within that origin. "OTHER" in the Location stands for another
+// origin's host and port. Seeds live in testdata/fuzz/FuzzRedirect.
+func FuzzRedirect(f *testing.F) {
+	for _, loc := range []string{
+		"/reoclo/moved", "http://OTHER/steal", "//OTHER/steal", "HTTP://OTHER/x", "http://127.0.0.1.:1/x",
+		"http://localhost/x", `\\OTHER\x`, "http:OTHER/x", "https://OTHER/x", "http://user@OTHER/x", "/%2F%2FOTHER/x",
+	} {
+		f.Add(loc)
+	}
+	var elsewhere seen
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.add(r)
+		jsonReply(w, 202, accepted)
+	}))
+	f.Cleanup(other.Close)
+	otherHost := strings.TrimPrefix(other.URL, "http://")
+	var mine seen
+	var location atomic.Pointer[string]
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mine.add(r)
+		if r.URL.Path == "/reoclo/api/automation/v1/registry-auth/login" {
+			w.Header()["Location"] = []string{*location.Load()}
+			w.WriteHeader(http.StatusTemporaryRedirect)
+			return
+		}
+		jsonReply(w, 202, accepted)
+	}))
+	f.Cleanup(api.Close)
+	base, err := url.Parse(api.URL + "/reoclo/")
+	if err != nil {
+		f.Fatal(err)
+	}
+	client := New(base, testKey, WithBackoff(func(int, *http.Response) time.Duration { return 0 }))
+	client.http.RetryMax = 0
+
+	f.Fuzz(func(t *testing.T, loc string) {
+		loc = strings.ReplaceAll(loc, "OTHER", otherHost)
+		location.Store(&loc)
+		before := mine.count()
+		_, _ = client.Login(context.Background(), loginReq())
+		if n := elsewhere.count(); n > 0 {
+			t.Fatalf("Location %q: another origin got %d requests", loc, n)
+		}
+		mine.mu.Lock()
+		defer mine.mu.Unlock()
+		for _, r := range mine.requests[before:] {
+			host, port, _ := strings.Cut(r.Host, ":")
+			if strings.TrimSuffix(strings.ToLower(host), ".")+":"+port != strings.TrimPrefix(api.URL, "http://") {
+				t.Fatalf("Location %q: a request for host %q", loc, r.Host)
+			}
 		}
 	})
 }

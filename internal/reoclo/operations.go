@@ -13,14 +13,16 @@ var operationIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`
 
 // Login asks the API to run docker login for a credential on a server. It
 // returns once the API has accepted the request; follow the operation with
-// Wait.
+// Follow. When the API accepted the login but its reply names no operation
+// that can be followed (an ID that is not a plain identifier), Login returns
+// the reply with the error, so that the login can still be undone.
 func (c *Client) Login(ctx context.Context, req LoginRequest) (*LoginAccepted, error) {
 	var out LoginAccepted
 	if err := c.do(ctx, "POST", "/registry-auth/login", req, &out); err != nil {
 		return nil, err
 	}
-	if err := checkOperationID(out.OperationID); err != nil {
-		return nil, fmt.Errorf("login reply: %w", err)
+	if err := CheckOperationID(out.OperationID); err != nil {
+		return &out, fmt.Errorf("login reply: %w", err)
 	}
 	return &out, nil
 }
@@ -32,7 +34,7 @@ func (c *Client) Logout(ctx context.Context, req LogoutRequest) (*LogoutAccepted
 	if err := c.do(ctx, "POST", "/registry-auth/logout", req, &out); err != nil {
 		return nil, err
 	}
-	if err := checkOperationID(out.OperationID); err != nil {
+	if err := CheckOperationID(out.OperationID); err != nil {
 		return nil, fmt.Errorf("logout reply: %w", err)
 	}
 	return &out, nil
@@ -40,7 +42,7 @@ func (c *Client) Logout(ctx context.Context, req LogoutRequest) (*LogoutAccepted
 
 // Operation fetches an operation's current state.
 func (c *Client) Operation(ctx context.Context, id string) (*Operation, error) {
-	if err := checkOperationID(id); err != nil {
+	if err := CheckOperationID(id); err != nil {
 		return nil, err
 	}
 	var out Operation
@@ -50,7 +52,9 @@ func (c *Client) Operation(ctx context.Context, id string) (*Operation, error) {
 	return &out, nil
 }
 
-func checkOperationID(id string) error {
+// CheckOperationID returns an error unless id is a plain identifier, safe in
+// a URL path, a log line, an output and state.
+func CheckOperationID(id string) error {
 	if !operationIDPattern.MatchString(id) {
 		return fmt.Errorf("operation ID %q is not a plain identifier", clipID(id))
 	}

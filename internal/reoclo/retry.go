@@ -29,21 +29,29 @@ func retryableStatus(code int) bool {
 }
 
 // checkRetry is the one place that decides whether a request is sent again.
-// It retries connection errors and retryableStatus replies, and nothing once
-// the context is done. Errors that another try cannot fix (a refused
+// It retries connection errors (a reply cut short included) and
+// retryableStatus replies, and nothing once the context is done. Errors that another try cannot fix (a refused
 // redirect, a certificate the system does not trust, a malformed URL) are not
 // retried.
 //
 // Retrying the login POST is safe: a second docker login of the same
 // credential on the same server changes nothing. Likewise a second logout.
 func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	final := err == nil && !retryableStatus(resp.StatusCode)
+	if a, ok := ctx.Value(attemptsKey{}).(*attempts); ok && !(final && resp.StatusCode >= 200 && resp.StatusCode <= 299) {
+		// The attempt is over (a 2xx is over once its body is read).
+		a.end()
+	}
+	if final {
+		return false, nil // an answer stands even if the context ended meanwhile
+	}
 	if ctx.Err() != nil {
 		return false, context.Cause(ctx)
 	}
 	if err != nil {
 		return !permanent(err), nil
 	}
-	return retryableStatus(resp.StatusCode), nil
+	return true, nil
 }
 
 // permanent reports errors that retrying cannot fix.
@@ -76,8 +84,10 @@ func defaultBackoff() *backoff {
 // wait returns the pause before retry number attempt+1 (attempt counts from
 // 0). It doubles from minRetryWait up to maxRetryWait and keeps a random
 // 50–100% of that, so many jobs retrying together spread out. A Retry-After
-// header on the reply (seconds or an HTTP date) is honoured instead. Either
-// way the wait is capped by the time left before the request's deadline.
+// header on the reply (seconds or an HTTP date) can make the wait longer,
+// never shorter: "Retry-After: 0" or a date in the past gets the normal
+// backoff. Either way the wait is capped by the time left before the
+// request's deadline.
 func (b *backoff) wait(attempt int, resp *http.Response) time.Duration {
 	d := maxRetryWait
 	if attempt < 16 {
@@ -87,10 +97,12 @@ func (b *backoff) wait(attempt int, resp *http.Response) time.Duration {
 
 	if resp != nil {
 		if after, ok := retryAfter(resp.Header.Get("Retry-After"), b.now()); ok {
-			d = after
+			d = max(d, after)
 		}
-		if deadline, ok := resp.Request.Context().Deadline(); ok {
-			d = max(0, min(d, deadline.Sub(b.now())))
+		if resp.Request != nil {
+			if deadline, ok := resp.Request.Context().Deadline(); ok {
+				d = max(0, min(d, deadline.Sub(b.now())))
+			}
 		}
 	}
 	return d

@@ -106,7 +106,8 @@ func TestBackoffHonoursRetryAfter(t *testing.T) {
 		{"503 seconds", reply(far, 503, "2"), 2 * time.Second},
 		{"502 seconds too", reply(far, 502, "1"), time.Second},
 		{"http date", reply(far, 429, now.Add(30*time.Second).Format(http.TimeFormat)), 30 * time.Second},
-		{"http date in the past", reply(far, 429, now.Add(-time.Minute).Format(http.TimeFormat)), 0},
+		{"http date in the past never shortens the backoff", reply(far, 429, now.Add(-time.Minute).Format(http.TimeFormat)), 125 * time.Millisecond},
+		{"zero never shortens the backoff", reply(far, 503, "0"), 125 * time.Millisecond},
 		{"capped by the deadline", reply(near, 429, "60"), 3 * time.Second},
 		{"backoff capped by the deadline too", reply(near, 503, ""), 125 * time.Millisecond},
 		{"deadline passed", reply(past, 429, "5"), 0},
@@ -119,4 +120,7 @@ func TestBackoffHonoursRetryAfter(t *testing.T) {
 			assert.Equal(t, tc.want, b.wait(0, tc.resp))
 		})
 	}
+	t.Run("a Retry-After shorter than a later attempt's backoff never shortens it", func(t *testing.T) {
+		assert.Equal(t, 2*time.Second, b.wait(4, reply(far, 503, "1")))
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -17,14 +18,14 @@ func TestPollInterval(t *testing.T) {
 	tests := []struct {
 		elapsed, want time.Duration
 	}{
-		{0, 50 * time.Millisecond},
-		{-time.Second, 50 * time.Millisecond},
-		{300 * time.Millisecond, 65 * time.Millisecond},
-		{time.Second, 100 * time.Millisecond},
-		{3 * time.Second, 200 * time.Millisecond},
-		{10 * time.Second, 550 * time.Millisecond},
-		{39 * time.Second, 2 * time.Second},
-		{time.Hour, 2 * time.Second},
+		{0, 55 * time.Millisecond},
+		{-time.Second, 55 * time.Millisecond},
+		{300 * time.Millisecond, 85 * time.Millisecond},
+		{time.Second, 155 * time.Millisecond},
+		{3 * time.Second, 355 * time.Millisecond},
+		{10 * time.Second, 1055 * time.Millisecond},
+		{49450 * time.Millisecond, 5 * time.Second},
+		{time.Hour, 5 * time.Second},
 	}
 	for _, tc := range tests {
 		t.Run(tc.elapsed.String(), func(t *testing.T) {
@@ -33,18 +34,47 @@ func TestPollInterval(t *testing.T) {
 	}
 }
 
-// TestPollScheduleRate holds the schedule to its promise: quick at first,
-// about one request a second over a two-minute wait.
-func TestPollScheduleRate(t *testing.T) {
-	polls := func(d time.Duration) int {
-		n := 0
-		for at := time.Duration(0); at <= d; at += PollInterval(at) {
-			n++
-		}
-		return n
+// pollTimes are the times, after the wait began, at which Follow polls an
+// operation that never ends, up to limit.
+func pollTimes(limit time.Duration) []time.Duration {
+	var at []time.Duration
+	for t := PollInterval(0); t <= limit; t += PollInterval(t) {
+		at = append(at, t)
 	}
-	assert.GreaterOrEqual(t, polls(300*time.Millisecond), 5, "sub-second logins are seen done quickly")
-	assert.LessOrEqual(t, polls(120*time.Second), 120, "a two-minute wait averages at most one request a second")
+	return at
+}
+
+// TestPollScheduleSeesEveryLoginWithinItsBound holds the schedule to the
+// README's promise for every login time, not only the benchmark's: an
+// operation that ends T after the wait began is seen done by the first poll
+// at or after T, at most T/10 + 55 ms later and at most 5 s later.
+func TestPollScheduleSeesEveryLoginWithinItsBound(t *testing.T) {
+	polls := pollTimes(11 * time.Minute)
+	for T := time.Millisecond; T <= 10*time.Minute; T += max(time.Millisecond, T/1000) {
+		i, _ := slices.BinarySearch(polls, T)
+		require.Less(t, i, len(polls))
+		lag := polls[i] - T
+		bound := min(T/10+55*time.Millisecond, 5*time.Second)
+		if lag > bound {
+			t.Fatalf("a login of %v is seen %v after it ended, over its bound %v", T, lag, bound)
+		}
+	}
+}
+
+// TestPollScheduleRequests holds the schedule to the request counts the
+// README gives (the login POST included), and to at most one request a
+// second over a two-minute wait.
+func TestPollScheduleRequests(t *testing.T) {
+	requests := func(T time.Duration) int {
+		i, _ := slices.BinarySearch(pollTimes(time.Hour), T)
+		return 1 + i + 1 // the POST, the polls before T, the poll that sees the end
+	}
+	assert.Equal(t, 6, requests(300*time.Millisecond))
+	assert.Equal(t, 12, requests(time.Second))
+	assert.Equal(t, 21, requests(3*time.Second))
+	assert.Equal(t, 44, requests(30*time.Second))
+	assert.Equal(t, 63, requests(120*time.Second))
+	assert.Less(t, float64(requests(120*time.Second))/120, 1.0)
 }
 
 // fakeTime is a clock that only moves when the poll loop sleeps.
@@ -92,7 +122,7 @@ func TestWaitFollowsUntilTerminal(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, op.Succeeded())
 	assert.Equal(t, 4, h.seen.count())
-	assert.Equal(t, []time.Duration{PollInterval(0), PollInterval(50 * time.Millisecond), PollInterval(102500 * time.Microsecond)}, clock.sleeps,
+	assert.Equal(t, []time.Duration{PollInterval(0), PollInterval(55 * time.Millisecond), PollInterval(115500 * time.Microsecond)}, clock.sleeps,
 		"the schedule follows the time already waited")
 	assert.Equal(t, "/reoclo/api/automation/v1/operations/op-1", h.seen.requests[0].URL.Path)
 }
@@ -164,5 +194,78 @@ func TestWaitTimesOutNamingTheLastError(t *testing.T) {
 	}, WithClock(clock.Now), WithSleep(clock.Sleep))
 	_, err := h.client.Wait(ctx, "op-1")
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "timed out after 5s waiting for operation op-1 (last status: running; last error: 503 Service Unavailable)")
+	assert.Contains(t, err.Error(), "timed out after 5s waiting for operation op-1 (last status: running, seen before the polls began failing; last error: 503 Service Unavailable)")
+}
+
+// Follow waits one interval before its first poll (an operation just started
+// has not ended), and the time a poll takes does not delay the next one.
+func TestFollowKeepsToTheSchedule(t *testing.T) {
+	clock := &fakeTime{now: time.Unix(0, 0)}
+	h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+		clock.mu.Lock()
+		clock.now = clock.now.Add(20 * time.Millisecond) // each poll takes 20 ms
+		clock.mu.Unlock()
+		if n < 3 {
+			jsonReply(w, 200, opJSON("running"))
+			return
+		}
+		jsonReply(w, 200, opJSON("completed"))
+	}, WithClock(clock.Now), WithSleep(clock.Sleep))
+
+	op, err := h.client.Follow(context.Background(), "op-1")
+	require.NoError(t, err)
+	assert.Equal(t, "completed", op.Status)
+	assert.Equal(t, 3, h.seen.count())
+	first, second := PollInterval(0), PollInterval(0)+PollInterval(PollInterval(0))
+	assert.Equal(t, []time.Duration{first, PollInterval(first) - 20*time.Millisecond, PollInterval(second) - 20*time.Millisecond}, clock.sleeps)
+}
+
+// A reply that is JSON but cannot be understood ends the wait at once, and
+// says so; the status of an earlier poll is not reported as the answer.
+func TestWaitStopsOnAReplyItCannotUnderstand(t *testing.T) {
+	for name, body := range map[string]string{
+		"exit code not an integer": `{"operation_id":"op-1","status":"completed","result":{"exit_code":0.5}}`,
+		"status not a string":      `{"operation_id":"op-1","status":7}`,
+		"no status":                `{"operation_id":"op-1"}`,
+		"not an object":            `["completed"]`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			clock := &fakeTime{now: time.Unix(0, 0)}
+			ctx, cancel := context.WithCancelCause(context.Background())
+			defer cancel(nil)
+			h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+				if n == 1 {
+					jsonReply(w, 200, opJSON("running"))
+					return
+				}
+				if n == 10 {
+					cancel(errors.New("timed out after 120s"))
+				}
+				jsonReply(w, 200, body)
+			}, WithClock(clock.Now), WithSleep(clock.Sleep))
+			_, err := h.client.Wait(ctx, "op-1")
+			var replyErr *ReplyError
+			require.ErrorAs(t, err, &replyErr)
+			assert.Contains(t, err.Error(), "the API's reply to GET "+h.srv.URL+"/reoclo/api/automation/v1/operations/op-1 could not be understood")
+			assert.NotContains(t, err.Error(), "running")
+			assert.False(t, Temporary(err))
+			assert.Equal(t, 2, h.seen.count(), "reported at once, not polled until the deadline")
+		})
+	}
+}
+
+// Informational numbers come in any JSON number form.
+func TestWaitAcceptsNumberForms(t *testing.T) {
+	for _, n := range []string{"412", "412.7", "1e3", "4.127E+2", "-0", "1e400", "0.0000001", "18446744073709551616", `"412"`, "null"} {
+		t.Run(n, func(t *testing.T) {
+			clock := &fakeTime{now: time.Unix(0, 0)}
+			h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+				jsonReply(w, 200, `{"operation_id":"op-1","status":"completed","result":{"exit_code":0,"stdout":"Login Succeeded","duration_ms":`+n+`}}`)
+			}, WithClock(clock.Now), WithSleep(clock.Sleep))
+			op, err := h.client.Wait(context.Background(), "op-1")
+			require.NoError(t, err)
+			assert.True(t, op.Succeeded())
+			assert.Equal(t, 1, h.seen.count())
+		})
+	}
 }

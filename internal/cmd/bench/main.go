@@ -5,17 +5,18 @@
 // clock, and runs the main entry point through the runner emulator (so its
 // inputs, environment and files are what the runner gives it): logins that
 // take 0.3 s and 3 s on the server, over plain HTTP and over TLS, logins
-// whose server output is 5 MB, and a bad input. It prints the median and p95
-// step time, the overhead over the server's time, the requests sent, the peak
-// RSS (the kernel's, through GNU time) and the binary size, then judges them
-// against the targets of the "Fast" issue.
+// whose server output is 5 MB, a bad input, and logins of 30 s and 120 s
+// (once each by default). It prints the median and p95 step time, the
+// overhead over the server's time, the requests sent, the peak RSS (the
+// kernel's, through GNU time) and the binary size, then judges them against
+// the targets of the "Fast" and "Hardening" issues.
 //
 // It is a report, not a gate: it exits 0 whatever the verdict, and non-zero
 // only when the benchmark itself could not run.
 //
 // Usage:
 //
-//	go run ./internal/cmd/bench [-runs 10] [-big-runs 3] [-bad-runs 20] [-bin path/to/docker-auth]
+//	go run ./internal/cmd/bench [-runs 10] [-big-runs 3] [-bad-runs 20] [-long-runs 1] [-bin path/to/docker-auth]
 package main
 
 import (
@@ -56,7 +57,7 @@ const version = "bench"
 const systemBundle = "/etc/ssl/certs/ca-certificates.crt"
 
 type options struct {
-	runs, bigRuns, badRuns int
+	runs, bigRuns, badRuns, longRuns int
 	// bin, when set, is a prebuilt binary to measure instead of building one.
 	bin string
 }
@@ -66,10 +67,11 @@ func main() {
 	flag.IntVar(&o.runs, "runs", 10, "runs of each login scenario (0.3 s and 3 s, HTTP and TLS)")
 	flag.IntVar(&o.bigRuns, "big-runs", 3, "runs of each 5 MB output scenario")
 	flag.IntVar(&o.badRuns, "bad-runs", 20, "runs of the bad-input scenario")
+	flag.IntVar(&o.longRuns, "long-runs", 1, "runs of each long login (30 s and 120 s); 0 leaves them out")
 	flag.StringVar(&o.bin, "bin", "", "measure this prebuilt docker-auth binary instead of building one")
 	flag.Parse()
-	if o.runs < 1 || o.bigRuns < 1 || o.badRuns < 1 {
-		fmt.Fprintln(os.Stderr, "bench: every run count must be at least 1")
+	if o.runs < 1 || o.bigRuns < 1 || o.badRuns < 1 || o.longRuns < 0 {
+		fmt.Fprintln(os.Stderr, "bench: every run count must be at least 1 (-long-runs at least 0)")
 		os.Exit(2)
 	}
 
@@ -240,6 +242,8 @@ func makeScenarios(o options) []*scenario {
 	big := bigText(bigOutput)
 	fast := credential("11111111-1111-4111-8111-111111111111", 300*time.Millisecond, fakeapi.Result{}, "")
 	slow := credential("22222222-2222-4222-8222-222222222222", 3*time.Second, fakeapi.Result{}, "")
+	long := credential("55555555-5555-4555-8555-555555555555", 30*time.Second, fakeapi.Result{}, "")
+	longest := credential("66666666-6666-4666-8666-666666666666", 120*time.Second, fakeapi.Result{}, "")
 	bigFail := credential("33333333-3333-4333-8333-333333333333", 300*time.Millisecond, fakeapi.Result{
 		ExitCode: 1, Stdout: big,
 		Stderr: `Error response from daemon: Get "https://ghcr.io/v2/": denied: denied`,
@@ -247,7 +251,9 @@ func makeScenarios(o options) []*scenario {
 	bigOK := credential("44444444-4444-4444-8444-444444444444", 300*time.Millisecond, fakeapi.Result{
 		Stdout: big + "Login Succeeded\n",
 	}, "")
-	return []*scenario{
+	// The long logins need more than the default timeout of 120 s.
+	longer := map[string]string{"timeout": "180"}
+	scenarios := []*scenario{
 		{name: "login 0.3 s", kind: kindLogin, runs: o.runs, cred: fast},
 		{name: "login 3 s", kind: kindLogin, runs: o.runs, cred: slow},
 		{name: "login 0.3 s, TLS", kind: kindLogin, runs: o.runs, cred: fast, tls: true},
@@ -260,6 +266,13 @@ func makeScenarios(o options) []*scenario {
 			with: map[string]string{"server_id": "prod-api", "credential_id": fast.ID},
 		},
 	}
+	if o.longRuns > 0 {
+		scenarios = append(scenarios,
+			&scenario{name: "login 30 s", kind: kindLogin, runs: o.longRuns, cred: long, with: longer},
+			&scenario{name: "login 120 s", kind: kindLogin, runs: o.longRuns, cred: longest, with: longer},
+		)
+	}
+	return scenarios
 }
 
 func credential(id string, d time.Duration, res fakeapi.Result, status string) fakeapi.Credential {

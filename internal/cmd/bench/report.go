@@ -11,15 +11,19 @@ import (
 	"github.com/reoclo/docker-auth/internal/reoclo"
 )
 
-// The targets.
+// The issues' targets.
 const (
-	maxOverhead = 150 * time.Millisecond // step time over the server's login time, median
-	maxBadInput = 20 * time.Millisecond  // process start to exit on a bad input, median
-	maxBinary   = 10e6                   // bytes
-	maxRSS      = 10e6                   // bytes, a normal login
-	maxRSSBig   = 24e6                   // bytes, 5 MB of server output
-	maxPollRate = 1.0                    // requests a second over a long wait
-	longWait    = 120 * time.Second      // a long wait: the timeout input's default
+	stepShare   = 10                    // the step may exceed the login's time by a tenth of it
+	stepSlack   = 70 * time.Millisecond // and by this much more, median
+	maxRequests = 12                    // requests for a 3 s login (traded off: see the README)
+	requestsAt  = 3 * time.Second
+	seenSlack   = 55 * time.Millisecond // the poll schedule's part of stepSlack
+	maxBadInput = 20 * time.Millisecond // process start to exit on a bad input, median
+	maxBinary   = 10e6                  // bytes
+	maxRSS      = 10e6                  // bytes, a normal login
+	maxRSSBig   = 24e6                  // bytes, 5 MB of server output
+	maxPollRate = 1.0                   // requests a second over a long wait
+	longWait    = 120 * time.Second     // a long wait: the timeout input's default
 )
 
 // header is what the report says before the figures.
@@ -55,6 +59,8 @@ func (t target) format(v float64) string {
 		return fmt.Sprintf("%.1f ms", v)
 	case "MB":
 		return fmt.Sprintf("%.1f MB", v/1e6)
+	case "requests":
+		return fmt.Sprintf("%.0f requests", v)
 	}
 	return fmt.Sprintf("%.2f %s", v, t.unit)
 }
@@ -88,6 +94,7 @@ func report(w io.Writer, h header, results []result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "%s\truns\tstep median\tstep p95\toverhead median\toverhead p95\texit after done\trequests\tpeak RSS\t\n", pad("scenario"))
 	var targets []target
+	measuredRate := -1.0
 	for _, r := range results {
 		var steps, over, after []time.Duration
 		var reqs []int
@@ -115,10 +122,20 @@ func report(w io.Writer, h header, results []result) {
 		switch r.sc.kind {
 		case kindLogin:
 			rss.limit = maxRSS
+			login := r.sc.serverTime()
 			targets = append(targets, target{
-				what: r.sc.name + ": median overhead over the server's time", unit: "ms",
-				got: msf(bench.Median(over)), limit: msf(maxOverhead), measured: true,
+				what: r.sc.name + ": median step within 10% + 70 ms of the login's time", unit: "ms",
+				got: msf(bench.Median(steps)), limit: msf(login + login/stepShare + stepSlack), measured: true,
 			}, rss)
+			if login == requestsAt && !r.sc.tls {
+				targets = append(targets, target{
+					what: r.sc.name + ": requests (issue's goal; traded for the step time, see README)", unit: "requests",
+					got: float64(bench.Median(reqs)), limit: maxRequests, measured: true,
+				})
+			}
+			if login == longWait {
+				measuredRate = float64(bench.Median(reqs)) / login.Seconds()
+			}
 		case kindBig:
 			rss.limit = maxRSSBig
 			targets = append(targets, rss)
@@ -131,8 +148,8 @@ func report(w io.Writer, h header, results []result) {
 	}
 	_ = tw.Flush()
 	for _, line := range []string{
-		"step: process start to exit (GNU time's start included); overhead: step minus the login's time on the server",
-		"(what the targets judge; it includes start-up and the login request); exit after done: process exit minus the",
+		"step: process start to exit (GNU time's start included; the targets judge its median); overhead: step minus the",
+		"login's time on the server (start-up, the login request, the wait for the poll that sees the end, exit); exit after done: process exit minus the",
 		"login's end on the server, median; requests: received by the fake API in one run, median; peak RSS: the",
 		"largest of the runs. MB = 10^6 bytes.",
 	} {
@@ -140,12 +157,12 @@ func report(w io.Writer, h header, results []result) {
 	}
 
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "poll schedule (computed from reoclo.PollInterval, request time not counted):")
+	fmt.Fprintln(w, "poll schedule (computed from reoclo.PollInterval, request time not counted; first poll one interval in):")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "login takes\trequests (1 POST + polls)\trequests a second\t")
-	var longRate float64
-	for _, wait := range []time.Duration{300 * time.Millisecond, 3 * time.Second, 10 * time.Second, 30 * time.Second, 60 * time.Second, longWait} {
-		n := 1 + bench.Polls(wait, reoclo.PollInterval)
+	longRate := 0.0
+	for _, wait := range []time.Duration{300 * time.Millisecond, time.Second, 3 * time.Second, 10 * time.Second, 30 * time.Second, 60 * time.Second, longWait} {
+		n := 1 + bench.FollowPolls(wait, reoclo.PollInterval)
 		rate := float64(n) / wait.Seconds()
 		if wait == longWait {
 			longRate = rate
@@ -153,9 +170,16 @@ func report(w io.Writer, h header, results []result) {
 		fmt.Fprintf(tw, "%s\t%d\t%.2f\t\n", secs(wait), n, rate)
 	}
 	_ = tw.Flush()
+	bound := func(t time.Duration) time.Duration { return t/stepShare + seenSlack }
+	fmt.Fprintf(w, "  a login ending at any time up to 10 min is seen at most %.2f times (10%% + 55 ms) after it ends\n",
+		bench.WorstLag(10*time.Minute, reoclo.PollInterval, bound))
 
+	rateWhat := "a " + secs(longWait) + " wait: requests a second (computed)"
+	if measuredRate >= 0 {
+		rateWhat, longRate = "a "+secs(longWait)+" login: requests a second (measured)", measuredRate
+	}
 	targets = append(targets,
-		target{what: "a " + secs(longWait) + " wait: requests a second", unit: "req/s", got: longRate, limit: maxPollRate, measured: true},
+		target{what: rateWhat, unit: "req/s", got: longRate, limit: maxPollRate, measured: true},
 		target{what: "binary size", unit: "MB", got: float64(h.size), limit: maxBinary, measured: true},
 	)
 	fmt.Fprintln(w)
