@@ -99,7 +99,6 @@ func TestPostAfterAFailedLogin(t *testing.T) {
 				main := w.main(context.Background(), s)
 				require.True(t, main.Failed)
 				assert.Equal(t, !tc.logsOut, main.State["login_refused"] == "true")
-				w.job.Failed = false // continue-on-error
 				n := len(w.requests())
 
 				post := w.post(s, main)

@@ -14,7 +14,6 @@ import (
 type Action struct {
 	Name        string
 	Description string
-	Author      string
 	// Inputs maps each declared input name to its definition.
 	Inputs map[string]Input
 	// InputNames lists the declared input names in the order action.yml declares them.
@@ -33,57 +32,40 @@ type Input struct {
 	// Default is the declared default, verbatim; HasDefault tells an empty default from none.
 	Default    string
 	HasDefault bool
-	// DeprecationMessage, when set, makes the runner warn whenever a step passes this input.
-	DeprecationMessage string
 }
 
 // Output is one declared output of an action.
 type Output struct {
-	Description string
-}
-
-// Runs is the runs: section of a Docker container action.
-type Runs struct {
-	Using string
-	// Image is "Dockerfile" (or a path ending in Dockerfile) or "docker://image".
-	Image string
-	// Entrypoint, PreEntrypoint and PostEntrypoint are each one path, never split into arguments.
-	Entrypoint     string
-	PreEntrypoint  string
-	PostEntrypoint string
-	// PreIf and PostIf are conditions; an empty PostIf means always(), as on GitHub.
-	PreIf  string
-	PostIf string
-	// Args is passed to every entry point (main, pre and post alike).
-	Args []string
-	// Env is added to the container's environment unless the step's environment already has the name.
-	Env map[string]string
-}
-
-type rawAction struct {
-	Name        string               `yaml:"name"`
-	Description string               `yaml:"description"`
-	Author      string               `yaml:"author"`
-	Inputs      yaml.Node            `yaml:"inputs"`
-	Outputs     map[string]rawOutput `yaml:"outputs"`
-	Runs        rawRuns              `yaml:"runs"`
-	Branding    map[string]string    `yaml:"branding"`
-}
-
-type rawOutput struct {
 	Description string `yaml:"description"`
 }
 
-type rawRuns struct {
-	Using          string            `yaml:"using"`
-	Image          string            `yaml:"image"`
-	Entrypoint     string            `yaml:"entrypoint"`
-	PreEntrypoint  string            `yaml:"pre-entrypoint"`
-	PreIf          string            `yaml:"pre-if"`
-	PostEntrypoint string            `yaml:"post-entrypoint"`
-	PostIf         string            `yaml:"post-if"`
-	Args           []string          `yaml:"args"`
-	Env            map[string]string `yaml:"env"`
+// Runs is the runs: section of a Docker container action, as far as this package emulates it.
+type Runs struct {
+	Using string `yaml:"using"`
+	// Image is "Dockerfile" (or a path ending in Dockerfile) or "docker://image".
+	Image string `yaml:"image"`
+	// Entrypoint, PreEntrypoint and PostEntrypoint are each one path, never split into arguments.
+	Entrypoint     string `yaml:"entrypoint"`
+	PreEntrypoint  string `yaml:"pre-entrypoint"`
+	PostEntrypoint string `yaml:"post-entrypoint"`
+	// PostIf is the post step's condition; empty means always(), as on GitHub.
+	PostIf string `yaml:"post-if"`
+}
+
+type rawAction struct {
+	Name        string              `yaml:"name"`
+	Description string              `yaml:"description"`
+	Author      string              `yaml:"author"`
+	Inputs      map[string]rawInput `yaml:"inputs"`
+	Outputs     map[string]Output   `yaml:"outputs"`
+	Runs        Runs                `yaml:"runs"`
+	Branding    map[string]string   `yaml:"branding"`
+}
+
+type rawInput struct {
+	Description string  `yaml:"description"`
+	Required    bool    `yaml:"required"`
+	Default     *string `yaml:"default"`
 }
 
 // LoadAction reads and validates the action.yml at path. See [ParseAction].
@@ -99,8 +81,9 @@ func LoadAction(path string) (*Action, error) {
 	return a, nil
 }
 
-// ParseAction parses action.yml content. Like the runner's manifest schema it rejects unknown keys,
-// and it accepts only Docker container actions (runs.using: docker, with an image).
+// ParseAction parses action.yml content. It rejects unknown keys, which includes the keys this
+// package does not emulate (runs.args, runs.env, pre-if, an input's deprecationMessage), and it
+// accepts only Docker container actions (runs.using: docker, with an image).
 func ParseAction(data []byte) (*Action, error) {
 	var raw rawAction
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -108,30 +91,25 @@ func ParseAction(data []byte) (*Action, error) {
 	if err := dec.Decode(&raw); err != nil {
 		return nil, fmt.Errorf("parse action metadata: %w", err)
 	}
+	// The declaration order of the inputs, which a map loses.
+	var order struct {
+		Inputs yaml.Node `yaml:"inputs"`
+	}
+	if err := yaml.Unmarshal(data, &order); err != nil {
+		return nil, fmt.Errorf("parse action metadata: %w", err)
+	}
 	a := &Action{
-		Name:        raw.Name,
-		Description: raw.Description,
-		Author:      raw.Author,
-		Inputs:      map[string]Input{},
-		Outputs:     map[string]Output{},
-		Branding:    raw.Branding,
-		Runs: Runs{
-			Using:          raw.Runs.Using,
-			Image:          raw.Runs.Image,
-			Entrypoint:     raw.Runs.Entrypoint,
-			PreEntrypoint:  raw.Runs.PreEntrypoint,
-			PreIf:          raw.Runs.PreIf,
-			PostEntrypoint: raw.Runs.PostEntrypoint,
-			PostIf:         raw.Runs.PostIf,
-			Args:           raw.Runs.Args,
-			Env:            raw.Runs.Env,
-		},
+		Name: raw.Name, Description: raw.Description, Inputs: map[string]Input{}, Outputs: raw.Outputs,
+		Runs: raw.Runs, Branding: raw.Branding,
 	}
-	for name, o := range raw.Outputs {
-		a.Outputs[name] = Output(o)
+	if a.Outputs == nil {
+		a.Outputs = map[string]Output{}
 	}
-	if err := parseInputs(&raw.Inputs, a); err != nil {
-		return nil, err
+	for i := 0; i+1 < len(order.Inputs.Content); i += 2 {
+		name := order.Inputs.Content[i].Value
+		in := raw.Inputs[name]
+		a.Inputs[name] = Input{Description: in.Description, Required: in.Required, Default: deref(in.Default), HasDefault: in.Default != nil}
+		a.InputNames = append(a.InputNames, name)
 	}
 	if a.Name == "" {
 		return nil, errors.New("action metadata: name is required")
@@ -145,58 +123,9 @@ func ParseAction(data []byte) (*Action, error) {
 	return a, nil
 }
 
-var inputKeys = map[string]bool{"description": true, "required": true, "default": true, "deprecationMessage": true}
-
-func parseInputs(node *yaml.Node, a *Action) error {
-	if node.Kind == 0 {
-		return nil
+func deref(s *string) string {
+	if s == nil {
+		return ""
 	}
-	if node.Kind != yaml.MappingNode {
-		return fmt.Errorf("action metadata: line %d: inputs must be a mapping", node.Line)
-	}
-	for i := 0; i+1 < len(node.Content); i += 2 {
-		name, def := node.Content[i].Value, node.Content[i+1]
-		if _, dup := a.Inputs[name]; dup {
-			return fmt.Errorf("action metadata: line %d: input %q declared twice", node.Content[i].Line, name)
-		}
-		in, err := parseInput(name, def)
-		if err != nil {
-			return err
-		}
-		a.Inputs[name] = in
-		a.InputNames = append(a.InputNames, name)
-	}
-	return nil
-}
-
-func parseInput(name string, node *yaml.Node) (Input, error) {
-	var in Input
-	if node.Kind == yaml.ScalarNode && node.Tag == "!!null" {
-		return in, nil
-	}
-	if node.Kind != yaml.MappingNode {
-		return in, fmt.Errorf("action metadata: line %d: input %q must be a mapping", node.Line, name)
-	}
-	for i := 0; i+1 < len(node.Content); i += 2 {
-		key, val := node.Content[i].Value, node.Content[i+1]
-		if !inputKeys[key] {
-			return in, fmt.Errorf("action metadata: line %d: input %q: unexpected key %q", node.Content[i].Line, name, key)
-		}
-		if val.Kind != yaml.ScalarNode {
-			return in, fmt.Errorf("action metadata: line %d: input %q: %s must be a scalar", val.Line, name, key)
-		}
-		switch key {
-		case "description":
-			in.Description = val.Value
-		case "deprecationMessage":
-			in.DeprecationMessage = val.Value
-		case "default":
-			in.Default, in.HasDefault = val.Value, true
-		case "required":
-			if err := val.Decode(&in.Required); err != nil {
-				return in, fmt.Errorf("action metadata: line %d: input %q: required must be a boolean: %w", val.Line, name, err)
-			}
-		}
-	}
-	return in, nil
+	return *s
 }

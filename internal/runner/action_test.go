@@ -13,18 +13,15 @@ func TestLoadAction(t *testing.T) {
 	require.NoError(t, err)
 
 	assert.Equal(t, "Runner emulator test action", a.Name)
-	assert.Equal(t, "tests", a.Author)
 	assert.Equal(t, map[string]string{"icon": "lock", "color": "blue"}, a.Branding)
-	assert.Equal(t, []string{"api_key", "server id", "api-url", "cleanup", "timeout", "old_input"}, a.InputNames)
+	assert.Equal(t, []string{"api_key", "server id", "api-url", "cleanup", "timeout"}, a.InputNames)
 	assert.Equal(t, Input{Description: "Required, no default.", Required: true}, a.Inputs["api_key"])
 	assert.Equal(t, Input{Description: "A quoted default.", Default: "true", HasDefault: true}, a.Inputs["cleanup"])
 	assert.Equal(t, "120", a.Inputs["timeout"].Default, "an unquoted number default is kept as written")
-	assert.Equal(t, "use api_key instead", a.Inputs["old_input"].DeprecationMessage)
 	assert.False(t, a.Inputs["server id"].HasDefault)
 	assert.Equal(t, map[string]Output{"operation_id": {Description: "The operation."}}, a.Outputs)
 	assert.Equal(t, Runs{
 		Using: "docker", Image: "Dockerfile", Entrypoint: "/docker-auth", PostEntrypoint: "/docker-auth-post",
-		Env: map[string]string{"FROM_RUNS": "runs-env", "SHARED": "from-runs"},
 	}, a.Runs)
 }
 
@@ -33,7 +30,8 @@ func TestLoadActionRejects(t *testing.T) {
 		file, want string
 	}{
 		{"unknown_key.yml", "post_entrypoint"},
-		{"bad_input.yml", `unexpected key "deprecated"`},
+		{"bad_input.yml", "field deprecated not found"},
+		{"runs_args.yml", "field args not found"},
 		{"node_action.yml", "runs.using"},
 		{"missing.yml", "no such file"},
 	} {

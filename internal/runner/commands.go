@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -23,30 +24,12 @@ func (c command) prop(key string) string {
 	return ""
 }
 
-// setProp sets a property, replacing a case-insensitive duplicate but keeping its first spelling.
-func (c *command) setProp(key, value string) {
-	for k := range c.props {
-		if strings.EqualFold(k, key) {
-			c.props[k] = value
-			return
-		}
-	}
-	c.props[key] = value
-}
-
-// knownCommands are the commands the runner registers (internal-set-repo-path is for its plugins only).
-var knownCommands = []string{
-	"stop-commands", "set-env", "set-output", "save-state", "add-mask", "add-path", "add-matcher",
-	"remove-matcher", "debug", "warning", "error", "notice", "group", "endgroup", "echo",
-}
+// knownCommands are the commands this package processes. The runner knows a few more (set-env,
+// add-path, echo, group, endgroup, add-matcher, remove-matcher); here they are plain text.
+var knownCommands = []string{"stop-commands", "set-output", "save-state", "add-mask", "debug", "warning", "error", "notice"}
 
 func isKnownCommand(name string) bool {
-	for _, k := range knownCommands {
-		if strings.EqualFold(k, name) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(knownCommands, func(k string) bool { return strings.EqualFold(k, name) })
 }
 
 // parseCommandV2 parses "::name k=v,k=v::data". Leading whitespace is ignored; the name must be
@@ -63,21 +46,11 @@ func parseCommandV2(line string, registered func(string) bool) (command, bool) {
 		return command{}, false
 	}
 	end += 2
-	info := msg[2:end]
-	name, props, hasProps := strings.Cut(info, " ")
+	name, props, _ := strings.Cut(msg[2:end], " ")
 	if !registered(name) {
 		return command{}, false
 	}
-	cmd := command{name: name, props: map[string]string{}}
-	if hasProps && name != "" {
-		for _, p := range strings.Split(strings.TrimSpace(props), ",") {
-			if k, v, ok := strings.Cut(p, "="); ok && k != "" && v != "" {
-				cmd.setProp(k, unescape(v, propertyEscapes))
-			}
-		}
-	}
-	cmd.data = unescape(msg[end+2:], dataEscapes)
-	return cmd, true
+	return newCommand(name, strings.Split(strings.TrimSpace(props), ","), propertyEscapes, unescape(msg[end+2:], dataEscapes)), true
 }
 
 // parseCommandV1 parses the legacy "##[name k=v;k=v]data" form, which the runner still accepts
@@ -92,21 +65,23 @@ func parseCommandV1(line string, registered func(string) bool) (command, bool) {
 		return command{}, false
 	}
 	rb += start
-	info := line[start+3 : rb]
-	name, props, hasProps := strings.Cut(info, " ")
+	name, props, _ := strings.Cut(line[start+3:rb], " ")
 	if !registered(name) {
 		return command{}, false
 	}
-	cmd := command{name: name, props: map[string]string{}}
-	if hasProps && name != "" {
-		for _, p := range strings.Split(props, ";") {
-			if k, v, ok := strings.Cut(p, "="); ok && k != "" && v != "" {
-				cmd.setProp(k, unescape(v, legacyEscapes))
-			}
+	return newCommand(name, strings.Split(props, ";"), legacyEscapes, unescape(line[rb+1:], legacyEscapes)), true
+}
+
+// newCommand builds a command from its "key=value" properties; a later key that differs only in
+// case replaces the value and keeps the first spelling.
+func newCommand(name string, props, escapes []string, data string) command {
+	cmd := command{name: name, props: map[string]string{}, data: data}
+	for _, p := range props {
+		if k, v, ok := strings.Cut(p, "="); ok && k != "" && v != "" {
+			setFold(cmd.props, k, unescape(v, escapes))
 		}
 	}
-	cmd.data = unescape(line[rb+1:], legacyEscapes)
-	return cmd, true
+	return cmd
 }
 
 // The runner's escape tables, applied in this order when unescaping (%25 last, so "%253A" stays "%3A").
@@ -129,23 +104,16 @@ func unescape(s string, table []string) string {
 type commandProcessor struct {
 	log *logger
 	res *Result
-	// echo is the runner's EchoOnActionCommand: on with step debug, or after ::echo::on.
+	// echo is the runner's EchoOnActionCommand, on with step debug.
 	echo bool
 	// stopped and stopToken implement ::stop-commands::.
 	stopped   bool
 	stopToken string
-	// allowUnsecure is ACTIONS_ALLOW_UNSECURE_COMMANDS, allowUnsecureStop is
-	// ACTIONS_ALLOW_UNSECURE_STOPCOMMAND_TOKENS, read from the step's env context.
-	allowUnsecure     bool
-	allowUnsecureStop bool
-	stepID            string
-	addMask           func(value string, fromCommand bool)
-	setEnv            func(name, value string)
-	addPath           func(path string)
+	addMask   func(value string, fromCommand bool)
 }
 
 func (p *commandProcessor) registered(name string) bool {
-	if p.stopped && p.stopToken != "" && strings.EqualFold(name, p.stopToken) {
+	if p.stopped && strings.EqualFold(name, p.stopToken) {
 		return true
 	}
 	return isKnownCommand(name)
@@ -168,20 +136,18 @@ func (p *commandProcessor) try(line string) bool {
 	if !ok {
 		return false
 	}
-	if p.stopped {
-		if strings.EqualFold(cmd.name, p.stopToken) {
-			p.log.output(line)
-			p.log.debugMsg("Resume processing commands")
-			p.stopped, p.stopToken = false, ""
-			return true
-		}
+	name := strings.ToLower(cmd.name)
+	switch {
+	case p.stopped && name == strings.ToLower(p.stopToken):
+		p.log.output(line)
+		p.log.debugMsg("Resume processing commands")
+		p.stopped, p.stopToken = false, ""
+	case p.stopped:
 		p.log.debugMsg(fmt.Sprintf("Process commands has been stopped and waiting for '##[%s]' to resume.", p.stopToken))
 		return false
-	}
-	if strings.EqualFold(cmd.name, "stop-commands") {
-		if err := p.validateStopToken(cmd.data); err != nil {
-			p.issue("error", err.Error(), nil)
-			p.res.Failed = true
+	case name == "stop-commands":
+		if cmd.data == "" || strings.EqualFold(cmd.data, "pause-logging") || isKnownCommand(cmd.data) {
+			p.fail(line, fmt.Sprintf("stop-commands token %q refused: it must not be empty, 'pause-logging' or a workflow command", cmd.data))
 			return true
 		}
 		p.stopped, p.stopToken = true, cmd.data
@@ -189,183 +155,53 @@ func (p *commandProcessor) try(line string) bool {
 			p.addMask(cmd.data, false)
 		}
 		p.log.output(line)
-		p.log.debugMsg("Paused processing commands until the token you called ::stopCommands:: with is received")
-		return true
-	}
-	h := commandHandlers[strings.ToLower(cmd.name)]
-	if p.echo && !h.omitEcho {
-		p.log.output(line)
-	}
-	if err := h.run(p, cmd); err != nil {
-		info := line
-		if h.omitEcho {
-			info = cmd.name
+	case name == "add-mask":
+		if strings.TrimSpace(cmd.data) == "" {
+			addIssue(p.log, p.res, "warning", "Can't add secret mask for empty string in ##[add-mask] command.", nil)
+			return true
 		}
-		p.issue("error", fmt.Sprintf("Unable to process command '%s' successfully.", info), nil)
-		p.issue("error", err.Error(), nil)
-		p.res.Failed = true
+		if p.echo {
+			p.log.output("::add-mask::" + maskText)
+		}
+		p.addMask(cmd.data, true)
+	case name == "debug":
+		p.log.debugMsg(cmd.data)
+	case name == "warning" || name == "error" || name == "notice":
+		addIssue(p.log, p.res, name, cmd.data, cmd.props)
+	default: // set-output, save-state: deprecated, still honoured
+		if p.echo {
+			p.log.output(line)
+		}
+		addIssue(p.log, p.res, "warning", fmt.Sprintf("The `%s` command is deprecated and will be disabled soon. "+
+			"Please upgrade to using Environment Files.", name), nil)
+		if cmd.prop("name") == "" {
+			p.fail(line, fmt.Sprintf("Required field 'name' is missing in ##[%s] command.", name))
+			return true
+		}
+		if name == "set-output" {
+			setFold(p.res.Outputs, cmd.prop("name"), cmd.data)
+		} else {
+			setFold(p.res.State, cmd.prop("name"), cmd.data)
+		}
 	}
 	return true
 }
 
-func (p *commandProcessor) validateStopToken(token string) error {
-	if p.allowUnsecureStop {
-		return nil
-	}
-	if token == "" || strings.EqualFold(token, "pause-logging") || isKnownCommand(token) {
-		return fmt.Errorf("stop-commands token %q refused: it must not be empty, 'pause-logging' or a workflow command "+
-			"(unless ACTIONS_ALLOW_UNSECURE_STOPCOMMAND_TOKENS is true)", token)
-	}
-	return nil
+// fail reports a command the runner could not process; it fails the step.
+func (p *commandProcessor) fail(line, msg string) {
+	addIssue(p.log, p.res, "error", fmt.Sprintf("Unable to process command '%s' successfully.", line), nil)
+	addIssue(p.log, p.res, "error", msg, nil)
+	p.res.Failed = true
 }
 
-// issue records an annotation and logs it as GitHub shows it ("Error: msg").
-func (p *commandProcessor) issue(level, msg string, props map[string]string) {
-	addIssue(p.log, p.res, level, msg, props)
-}
-
+// addIssue records an annotation and logs it as GitHub shows it ("Error: msg").
 func addIssue(l *logger, res *Result, level, msg string, props map[string]string) {
 	res.Annotations = append(res.Annotations, Annotation{Level: level, Message: l.masker.mask(msg), Props: props})
-	l.write(issuePrefix[level], msg)
-}
-
-var issuePrefix = map[string]string{"error": "Error: ", "warning": "Warning: ", "notice": "Notice: "}
-
-type commandHandler struct {
-	omitEcho bool
-	run      func(p *commandProcessor, c command) error
-}
-
-var commandHandlers map[string]commandHandler
-
-func init() {
-	issueHandler := func(level string) commandHandler {
-		return commandHandler{omitEcho: true, run: func(p *commandProcessor, c command) error {
-			p.issue(level, c.data, c.props)
-			return nil
-		}}
-	}
-	commandHandlers = map[string]commandHandler{
-		"set-env":        {run: runSetEnv},
-		"add-path":       {run: runAddPath},
-		"set-output":     {run: runSetOutput},
-		"save-state":     {run: runSaveState},
-		"add-mask":       {omitEcho: true, run: runAddMask},
-		"debug":          {omitEcho: true, run: func(p *commandProcessor, c command) error { p.log.debugMsg(c.data); return nil }},
-		"warning":        issueHandler("warning"),
-		"error":          issueHandler("error"),
-		"notice":         issueHandler("notice"),
-		"group":          {run: func(p *commandProcessor, c command) error { p.log.output("##[group]" + c.data); return nil }},
-		"endgroup":       {run: func(p *commandProcessor, _ command) error { p.log.output("##[endgroup]"); return nil }},
-		"echo":           {run: runEcho},
-		"add-matcher":    {run: ignoreMatcher},
-		"remove-matcher": {run: ignoreMatcher},
-	}
-}
-
-// runnerError is a message the runner logs when it cannot process a command. It keeps the runner's
-// wording (capitalised, ending in a full stop), which is why it is not an errors.New value.
-type runnerError string
-
-func (e runnerError) Error() string { return string(e) }
-
-func unsecureDisabled(name string) error {
-	return runnerError(fmt.Sprintf("The `%s` command is disabled. Please upgrade to using Environment Files or opt "+
-		"into unsecure command execution by setting the `ACTIONS_ALLOW_UNSECURE_COMMANDS` environment variable to `true`.", name))
-}
-
-func missingName(name string) error {
-	return runnerError(fmt.Sprintf("Required field 'name' is missing in ##[%s] command.", name))
-}
-
-func runSetEnv(p *commandProcessor, c command) error {
-	if !p.allowUnsecure {
-		return unsecureDisabled("set-env")
-	}
-	name := c.prop("name")
-	if name == "" {
-		return missingName("set-env")
-	}
-	if strings.EqualFold(name, "NODE_OPTIONS") {
-		p.issue("error", "Can't update NODE_OPTIONS environment variable using ::set-env:: command.", nil)
-		return nil
-	}
-	p.setEnv(name, c.data)
-	p.log.debugMsg(fmt.Sprintf("%s='%s'", name, c.data))
-	return nil
-}
-
-func runAddPath(p *commandProcessor, c command) error {
-	if !p.allowUnsecure {
-		return unsecureDisabled("add-path")
-	}
-	if c.data == "" {
-		return runnerError("Parameter 'path' cannot be null or empty.")
-	}
-	p.addPath(c.data)
-	return nil
-}
-
-func deprecatedCommand(p *commandProcessor, name string) {
-	p.issue("warning", fmt.Sprintf("The `%s` command is deprecated and will be disabled soon. "+
-		"Please upgrade to using Environment Files.", name), nil)
-}
-
-func runSetOutput(p *commandProcessor, c command) error {
-	deprecatedCommand(p, "set-output")
-	name := c.prop("name")
-	if name == "" {
-		return missingName("set-output")
-	}
-	setFold(p.res.Outputs, name, c.data)
-	p.log.debugMsg(fmt.Sprintf("steps.%s.outputs.%s='%s'", p.stepID, name, c.data))
-	return nil
-}
-
-func runSaveState(p *commandProcessor, c command) error {
-	deprecatedCommand(p, "save-state")
-	name := c.prop("name")
-	if name == "" {
-		return missingName("save-state")
-	}
-	setFold(p.res.State, name, c.data)
-	p.log.debugMsg(fmt.Sprintf("Save intra-action state %s = %s", name, c.data))
-	return nil
-}
-
-func runAddMask(p *commandProcessor, c command) error {
-	if strings.TrimSpace(c.data) == "" {
-		p.issue("warning", "Can't add secret mask for empty string in ##[add-mask] command.", nil)
-		return nil
-	}
-	if p.echo {
-		p.log.output("::add-mask::" + maskText)
-	}
-	p.addMask(c.data, true)
-	return nil
-}
-
-func runEcho(p *commandProcessor, c command) error {
-	switch strings.ToUpper(strings.TrimSpace(c.data)) {
-	case "ON":
-		p.echo = true
-		p.log.debugMsg("Setting echo command value to 'on'")
-	case "OFF":
-		p.echo = false
-		p.log.debugMsg("Setting echo command value to 'off'")
-	default:
-		return runnerError(fmt.Sprintf("Invalid echo command value. Possible values can be: 'on', 'off'. Current value is: '%s'.", c.data))
-	}
-	return nil
-}
-
-func ignoreMatcher(p *commandProcessor, c command) error {
-	p.log.debugMsg("problem matchers are not emulated; ignored ::" + c.name + "::")
-	return nil
+	l.write(strings.ToUpper(level[:1])+level[1:]+": ", msg)
 }
 
 // setFold sets m[key] = value, replacing a key that differs only in case but keeping its first
-// spelling, like the runner's case-insensitive dictionaries for outputs and state.
+// spelling, like the runner's case-insensitive dictionaries for outputs, state and properties.
 func setFold(m map[string]string, key, value string) {
 	for k := range m {
 		if strings.EqualFold(k, key) {

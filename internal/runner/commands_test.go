@@ -18,7 +18,7 @@ func TestParseCommandV2(t *testing.T) {
 	}{
 		{"plain", "::debug::hello", "debug", map[string]string{}, "hello"},
 		{"leading whitespace trimmed", " \t ::add-mask::s3cret", "add-mask", map[string]string{}, "s3cret"},
-		{"empty data", "::endgroup::", "endgroup", map[string]string{}, ""},
+		{"empty data", "::debug::", "debug", map[string]string{}, ""},
 		{"name is case-insensitive", "::ERROR::boom", "ERROR", map[string]string{}, "boom"},
 		{"data keeps later separators", "::notice::a::b", "notice", map[string]string{}, "a::b"},
 		{
@@ -88,15 +88,13 @@ func newTestProcessor(debug bool) (*commandProcessor, *Result) {
 	m := &masker{}
 	res := &Result{Outputs: map[string]string{}, State: map[string]string{}}
 	p := &commandProcessor{
-		log: &logger{masker: m, debug: debug}, res: res, echo: debug, stepID: "login",
+		log: &logger{masker: m, debug: debug}, res: res, echo: debug,
 		addMask: func(v string, fromCommand bool) {
 			m.add(v)
 			if fromCommand {
 				res.Masks = append(res.Masks, v)
 			}
 		},
-		setEnv:  func(string, string) {},
-		addPath: func(string) {},
 	}
 	return p, res
 }
@@ -180,11 +178,6 @@ func TestCommandsStopCommandsRefusesUnsafeTokens(t *testing.T) {
 			assert.Equal(t, map[string]string{"a": "1"}, res.State, "processing did not pause")
 		})
 	}
-	p, res := newTestProcessor(false)
-	p.allowUnsecureStop = true
-	feed(p, "::stop-commands::debug", "::save-state name=a::1")
-	assert.False(t, res.Failed)
-	assert.Empty(t, res.State)
 }
 
 func TestCommandsSetOutputAndSaveState(t *testing.T) {
@@ -204,47 +197,32 @@ func TestCommandsSetOutputAndSaveState(t *testing.T) {
 	assert.Contains(t, log, "Warning: The `set-output` command is deprecated and will be disabled soon. Please upgrade to using Environment Files.")
 }
 
-func TestCommandsSetEnvAndAddPathDisabled(t *testing.T) {
-	p, res := newTestProcessor(false)
-	log := feed(p, "::set-env name=A::1", "::add-path::/x")
-	assert.True(t, res.Failed)
-	assert.Equal(t, "Error: Unable to process command '::set-env name=A::1' successfully.", log[0])
-	assert.Contains(t, log[1], "Error: The `set-env` command is disabled.")
-	assert.Contains(t, log[3], "Error: The `add-path` command is disabled.")
-}
-
 func TestCommandsRendering(t *testing.T) {
 	for _, debug := range []bool{false, true} {
 		p, res := newTestProcessor(debug)
 		log := feed(p,
-			"::group::Log in%0Ato ghcr.io",
-			"inside",
-			"::endgroup::",
 			"::debug::details",
 			"::warning file=a.go,line=1::careful",
 			"::notice::fyi",
-			"::unknown::shown as is",
+			"::group::not emulated, shown as is",
 			"",
 		)
-		want := []string{"##[group]Log in", "to ghcr.io", "inside", "##[endgroup]"}
+		want := []string{"Warning: careful", "Notice: fyi", "::group::not emulated, shown as is", ""}
 		if debug {
-			want = []string{"::group::Log in%0Ato ghcr.io", "##[group]Log in", "to ghcr.io", "inside", "::endgroup::", "##[endgroup]", "##[debug]details"}
+			want = append([]string{"##[debug]details"}, want...)
 		}
-		want = append(want, "Warning: careful", "Notice: fyi", "::unknown::shown as is", "")
 		assert.Equal(t, want, log, "debug=%v", debug)
 		assert.Len(t, res.Annotations, 2)
 		assert.False(t, res.Failed)
 	}
 }
 
-func TestCommandsEchoOnShowsAddMaskMasked(t *testing.T) {
-	p, _ := newTestProcessor(false)
-	log := feed(p, "::echo::on", "::add-mask::hidden-value", "::set-output name=a::hidden-value", "::echo::off", "::set-output name=b::c")
+func TestCommandsEchoWithDebugShowsAddMaskMasked(t *testing.T) {
+	p, _ := newTestProcessor(true)
+	log := feed(p, "::add-mask::hidden-value", "::set-output name=a::hidden-value")
 	assert.Equal(t, []string{
 		"::add-mask::***",
 		"::set-output name=a::***",
-		"Warning: The `set-output` command is deprecated and will be disabled soon. Please upgrade to using Environment Files.",
-		"::echo::off",
 		"Warning: The `set-output` command is deprecated and will be disabled soon. Please upgrade to using Environment Files.",
 	}, log)
 }

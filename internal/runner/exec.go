@@ -30,10 +30,9 @@ type Mount struct {
 // Invocation is everything an [Exec] needs to start one entry point.
 type Invocation struct {
 	Stage Stage
-	// Entrypoint is runs.entrypoint or runs.post-entrypoint, verbatim: one path, not split.
+	// Entrypoint is runs.entrypoint or runs.post-entrypoint, verbatim: one path, not split. It gets
+	// no arguments (runs.args is not emulated).
 	Entrypoint string
-	// Args is runs.args (the same for every stage).
-	Args []string
 	// Env is the complete environment, sorted "KEY=VALUE" entries. Pass it as it is and add nothing
 	// from the host: the runner builds a container's environment from scratch (a container still
 	// gets its image's own ENV, such as PATH, as with docker run). Paths in it are container paths
@@ -95,7 +94,7 @@ func HostExec(binDir string) *HostExecutor {
 // InContainer reports false: the process sees host paths.
 func (h *HostExecutor) InContainer() bool { return false }
 
-// Run starts BinDir/<base name of inv.Entrypoint> with inv.Args, exactly inv.Env, in inv.Dir.
+// Run starts BinDir/<base name of inv.Entrypoint> with exactly inv.Env, in inv.Dir.
 // The context must not be done yet (run a post step with a fresh one, as the runner does after a
 // cancellation).
 func (h *HostExecutor) Run(ctx context.Context, inv *Invocation) (int, error) {
@@ -104,7 +103,7 @@ func (h *HostExecutor) Run(ctx context.Context, inv *Invocation) (int, error) {
 		return 0, fmt.Errorf("entry point %q: %w", inv.Entrypoint, err)
 	}
 	done := make(chan struct{})
-	cmd := exec.CommandContext(ctx, bin, inv.Args...)
+	cmd := exec.CommandContext(ctx, bin)
 	cmd.Env = inv.Env
 	cmd.Dir = inv.Dir
 	cmd.Stdout = inv.Stdout

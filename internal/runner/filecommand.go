@@ -9,9 +9,8 @@ import (
 )
 
 // Names of the file-command environment variables, in the order the runner processes the files
-// after a step.
+// after a step. GITHUB_PATH is not emulated: a container action cannot use it.
 const (
-	EnvPath        = "GITHUB_PATH"
 	EnvEnv         = "GITHUB_ENV"
 	EnvStepSummary = "GITHUB_STEP_SUMMARY"
 	EnvState       = "GITHUB_STATE"
@@ -20,7 +19,6 @@ const (
 
 // fileCommands lists the file commands with the runner's file-name prefixes, in processing order.
 var fileCommands = []struct{ env, prefix string }{
-	{EnvPath, "add_path_"},
 	{EnvEnv, "set_env_"},
 	{EnvStepSummary, "step_summary_"},
 	{EnvState, "save_state_"},
@@ -98,19 +96,6 @@ func ParseFileCommand(data []byte) ([]Pair, error) {
 			return pairs, fmt.Errorf("invalid format %q", line)
 		}
 	}
-}
-
-// parsePathFile reads GITHUB_PATH content like File.ReadAllLines: lines end at "\n", "\r\n" or "\r",
-// and empty lines are skipped.
-func parsePathFile(data []byte) []string {
-	text := decodeText(data)
-	var paths []string
-	for _, l := range splitDotNetLines(text) {
-		if l != "" {
-			paths = append(paths, l)
-		}
-	}
-	return paths
 }
 
 // decodeText decodes file bytes the way File.ReadAllText does for UTF-8: the BOM is dropped and

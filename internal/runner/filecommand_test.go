@@ -67,11 +67,6 @@ func TestParseFileCommandErrors(t *testing.T) {
 	}
 }
 
-func TestParsePathFile(t *testing.T) {
-	assert.Equal(t, []string{"/a", "/b", "/c"}, parsePathFile([]byte("/a\r\n\n/b\r/c")))
-	assert.Nil(t, parsePathFile(nil))
-}
-
 func TestSplitDotNetLines(t *testing.T) {
 	assert.Equal(t, []string{"a", "b", "", "c", "d"}, splitDotNetLines("a\nb\r\n\rc\rd"))
 	assert.Equal(t, []string{"a", ""}, splitDotNetLines("a\n\n"))

@@ -45,7 +45,7 @@ type helperDump struct {
 // docker-auth-post the keys prefixed POST_ (choosing the role by name, like the real binary):
 //
 //	DUMP     write a helperDump as JSON to this host path
-//	OUTPUT, STATE, ENV, PATH, SUMMARY   append the text to GITHUB_OUTPUT, ...
+//	OUTPUT, STATE, ENV, SUMMARY   append the text to GITHUB_OUTPUT, ...
 //	STDOUT, STDERR   write the text to the stream (after the files)
 //	WAIT     print "waiting", wait for SIGINT or SIGTERM, print "got <signal>", exit 130;
 //	         with WAIT=ignore-interrupt, ignore SIGINT and wait to be killed
@@ -66,7 +66,7 @@ func helperMain() int {
 		prefix = "POST_"
 	}
 	get := func(k string) string { return spec[prefix+k] }
-	files := map[string]string{"OUTPUT": EnvOutput, "STATE": EnvState, "ENV": EnvEnv, "PATH": EnvPath, "SUMMARY": EnvStepSummary}
+	files := map[string]string{"OUTPUT": EnvOutput, "STATE": EnvState, "ENV": EnvEnv, "SUMMARY": EnvStepSummary}
 	if p := get("DUMP"); p != "" {
 		d := helperDump{Argv0: filepath.Base(os.Args[0]), Args: os.Args[1:], Env: map[string]string{}, Files: map[string]string{}}
 		d.Dir, _ = os.Getwd()

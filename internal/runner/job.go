@@ -10,12 +10,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
-	"time"
 )
 
 // Job is the job-wide state the runner keeps between steps. Create it with [NewJob]; a Job is not
@@ -28,7 +26,7 @@ type Job struct {
 	// RUNNER_*, ACTIONS_RUNTIME_*, GITHUB_ACTIONS, CI). NewJob fills in defaults; change or add
 	// entries freely. They override same-named variables of Env, as on GitHub. CI is only applied
 	// when the step's environment has no CI. The per-step values (GITHUB_WORKSPACE,
-	// GITHUB_EVENT_PATH, GITHUB_OUTPUT, GITHUB_STATE, GITHUB_ENV, GITHUB_PATH, GITHUB_STEP_SUMMARY,
+	// GITHUB_EVENT_PATH, GITHUB_OUTPUT, GITHUB_STATE, GITHUB_ENV, GITHUB_STEP_SUMMARY,
 	// GITHUB_ACTION, GITHUB_ACTION_REPOSITORY, GITHUB_ACTION_REF, RUNNER_TEMP, HOME, RUNNER_DEBUG)
 	// are computed for each step and cannot be overridden here.
 	Context map[string]string
@@ -46,22 +44,16 @@ type Job struct {
 	// PathEnv is the PATH a host process gets (a container keeps its image's PATH). NewJob sets the
 	// host's PATH; nothing else is inherited from the host environment.
 	PathEnv string
-	// Failed and Cancelled are the job status that post-if conditions see. Steps that fail or are
-	// cancelled set them; set them yourself to stand for other steps of the job.
-	Failed, Cancelled bool
 	// LiveLog, when set, receives each log line as it is produced (for `make demo`).
 	LiveLog io.Writer
-	// Now is the clock for Result.Duration.
-	Now func() time.Time
 	// Flavor is the runner emulated: GitHub's (the zero value), act, or Gitea's and Forgejo's.
 	Flavor Flavor
 
 	// actIDs are the step IDs act gives steps without an id: their index in the job.
 	actIDs map[*Step]string
 
-	masks       masker
-	prependPath []string
-	fileSuffix  string
+	masks      masker
+	fileSuffix string
 }
 
 // Flavor is a runner whose handling of container actions the Job emulates. Apart from what each
@@ -158,22 +150,17 @@ func NewJob(dir string) *Job {
 		},
 		Env:     map[string]string{},
 		PathEnv: os.Getenv("PATH"),
-		Now:     time.Now,
 	}
 }
 
 // RunMain runs the step's main entry point (runs.entrypoint) and returns what happened. The error
 // is for problems of the harness (bad step, missing binary, I/O); the action's own failure is in
-// the Result. A failed or cancelled step sets Job.Failed or Job.Cancelled.
+// the Result.
 func (j *Job) RunMain(ctx context.Context, s *Step, exec Exec) (*Result, error) {
 	if err := checkStep(s); err != nil {
 		return nil, err
 	}
 	entry := s.Action.Runs.Entrypoint
-	if entry == "" {
-		// Actions without an entrypoint in action.yml may give one as the entryPoint input.
-		entry = getFold(s.With, "entryPoint")
-	}
 	if entry == "" {
 		return nil, errors.New("run main: the action has no runs.entrypoint")
 	}
@@ -184,11 +171,8 @@ func (j *Job) RunMain(ctx context.Context, s *Step, exec Exec) (*Result, error) 
 // the end of the job: the environment is rebuilt (inputs with their defaults again) and every entry
 // main saved to GITHUB_STATE (or with ::save-state) arrives as STATE_<name>, the name's case kept.
 // Job.Flavor changes that: act passes neither STATE_* nor input defaults, and Gitea runs no post
-// step at all (the Result has Skipped set).
-// runs.post-if is honoured: always() (the default), success(), failure(), cancelled(),
-// !cancelled() and "success() || failure()", optionally inside ${{ }}, evaluated against
-// Job.Failed and Job.Cancelled; any other condition is reported as unsupported. When the condition
-// is false the Result has Skipped set.
+// step at all (the Result has Skipped set). Only runs.post-if always() (the default) is emulated:
+// the post step runs whatever main did.
 func (j *Job) RunPost(ctx context.Context, s *Step, main *Result, exec Exec) (*Result, error) {
 	if err := checkStep(s); err != nil {
 		return nil, err
@@ -200,15 +184,11 @@ func (j *Job) RunPost(ctx context.Context, s *Step, main *Result, exec Exec) (*R
 	if entry == "" {
 		return nil, errors.New("run post: the action has no runs.post-entrypoint")
 	}
-	cond := s.Action.Runs.PostIf
-	if cond == "" {
-		cond = "always()"
+	cond := strings.Join(strings.Fields(s.Action.Runs.PostIf), "")
+	if cond = strings.TrimSuffix(strings.TrimPrefix(cond, "${{"), "}}"); cond != "" && cond != "always()" {
+		return nil, fmt.Errorf("run post: post-if %q is not emulated, only always()", s.Action.Runs.PostIf)
 	}
-	ok, err := evalCondition(cond, j.Failed || main.Failed, j.Cancelled || main.Cancelled)
-	if err != nil {
-		return nil, fmt.Errorf("run post: %w", err)
-	}
-	if !ok || j.Flavor == Gitea {
+	if j.Flavor == Gitea {
 		return &Result{Stage: StagePost, Skipped: true, Outputs: map[string]string{}, State: map[string]string{},
 			Env: map[string]string{}, Files: map[string][]byte{}}, nil
 	}
@@ -224,27 +204,6 @@ func checkStep(s *Step) error {
 		return errors.New("run step: the step has no action")
 	}
 	return nil
-}
-
-// evalCondition evaluates the few status functions a post-if uses.
-func evalCondition(cond string, failed, cancelled bool) (bool, error) {
-	c := strings.TrimSpace(cond)
-	if strings.HasPrefix(c, "${{") && strings.HasSuffix(c, "}}") {
-		c = strings.TrimSpace(c[3 : len(c)-2])
-	}
-	switch strings.Join(strings.Fields(c), " ") {
-	case "always()":
-		return true, nil
-	case "success()":
-		return !failed && !cancelled, nil
-	case "failure()":
-		return failed, nil
-	case "cancelled()":
-		return cancelled, nil
-	case "!cancelled()", "success() || failure()", "failure() || success()":
-		return !cancelled, nil
-	}
-	return false, fmt.Errorf("condition %q is not supported by the emulator", cond)
 }
 
 // jobDirs are the host directories the runner mounts into an action's container.
@@ -330,8 +289,6 @@ func (e *envList) has(k string) bool { _, ok := e.m[k]; return ok }
 type input struct{ name, value string }
 
 func (j *Job) runStep(ctx context.Context, s *Step, stage Stage, entry string, state map[string]string, ex Exec) (*Result, error) {
-	start := j.now()
-	a := s.Action
 	uses := s.Uses
 	if uses == "" {
 		uses = DefaultUses
@@ -372,7 +329,7 @@ func (j *Job) runStep(ctx context.Context, s *Step, stage Stage, entry string, s
 		envCtx.set(k, s.Env[k])
 	}
 
-	inputs := j.resolveInputs(s, lg, res)
+	inputs := resolveInputs(s, lg, res)
 	if stage == StagePost && j.Flavor == Act {
 		inputs = slices.DeleteFunc(inputs, func(in input) bool { return !hasFold(s.With, in.name) })
 	}
@@ -404,38 +361,23 @@ func (j *Job) runStep(ctx context.Context, s *Step, stage Stage, entry string, s
 	env := j.buildEnv(s, envCtx, state, inputs, dirs, fcs, ex.InContainer())
 	res.ProcessEnv = env.m
 
-	image := a.Runs.Image
-	if strings.HasPrefix(strings.ToLower(image), "docker://") {
-		image = image[len("docker://"):]
-	} else {
-		image = "e0a5bc:" + strings.ReplaceAll(suffix, "-", "")
-	}
-	args := j.resolveArgs(s, inputs)
-	lg.output(dockerRunLine(image, suffix, entry, args, env, dirs))
-
 	var mu sync.Mutex
 	proc := &commandProcessor{
-		log:               lg,
-		res:               res,
-		echo:              j.Debug,
-		allowUnsecure:     parseDotNetBool(envCtx.m["ACTIONS_ALLOW_UNSECURE_COMMANDS"]),
-		allowUnsecureStop: parseRunnerBool(envCtx.m["ACTIONS_ALLOW_UNSECURE_STOPCOMMAND_TOKENS"]),
-		stepID:            s.ID,
+		log:  lg,
+		res:  res,
+		echo: j.Debug,
 		addMask: func(v string, fromCommand bool) {
 			j.masks.add(v)
 			if fromCommand {
 				res.Masks = append(res.Masks, v)
 			}
 		},
-		setEnv:  func(name, value string) { j.Env[name] = value },
-		addPath: j.addPath,
 	}
 	stdout := &lineSplitter{mu: &mu, emit: proc.line}
 	stderr := &lineSplitter{mu: &mu, emit: proc.line}
 	inv := &Invocation{
 		Stage:          stage,
 		Entrypoint:     entry,
-		Args:           args,
 		Env:            envSlice(env.m),
 		Dir:            dirs.workspace,
 		Mounts:         dirs.mounts(),
@@ -473,35 +415,21 @@ func (j *Job) runStep(ctx context.Context, s *Step, stage Stage, entry string, s
 		addIssue(lg, res, "error", "The operation was canceled.", nil)
 		res.Failed = true
 	}
-	if res.Cancelled {
-		j.Cancelled = true
-	} else if res.Failed {
-		j.Failed = true
-	}
 	res.Log = lg.lines
-	res.Duration = j.now().Sub(start)
 	return res, nil
 }
 
 // resolveInputs returns the step's inputs as the runner passes them: the `with:` values, then each
-// declared input the step did not give, with its default (or ""). It logs the runner's warnings
-// for deprecated and unexpected inputs. Names compare case-insensitively.
-func (j *Job) resolveInputs(s *Step, lg *logger, res *Result) []input {
+// declared input the step did not give, with its default (or ""). It logs the runner's warning for
+// unexpected inputs. Names compare case-insensitively.
+func resolveInputs(s *Step, lg *logger, res *Result) []input {
 	a := s.Action
 	var inputs []input
+	var unexpected []string
+	valid := append([]string{"entryPoint", "args"}, a.InputNames...)
 	for _, k := range sortedKeys(s.With) {
 		inputs = append(inputs, input{k, s.With[k]})
-		for _, name := range a.InputNames {
-			if strings.EqualFold(name, k) && a.Inputs[name].DeprecationMessage != "" {
-				addIssue(lg, res, "warning", fmt.Sprintf("Input '%s' has been deprecated with message: %s",
-					k, a.Inputs[name].DeprecationMessage), nil)
-			}
-		}
-	}
-	valid := append([]string{"entryPoint", "args"}, a.InputNames...)
-	var unexpected []string
-	for _, k := range sortedKeys(s.With) {
-		if !containsFold(valid, k) {
+		if !slices.ContainsFunc(valid, func(v string) bool { return strings.EqualFold(v, k) }) {
 			unexpected = append(unexpected, k)
 		}
 	}
@@ -530,11 +458,6 @@ func (j *Job) buildEnv(s *Step, envCtx *envList, state map[string]string, inputs
 	}
 	for _, in := range inputs {
 		env.set(InputEnvName(in.name), in.value)
-	}
-	for _, k := range sortedKeys(s.Action.Runs.Env) {
-		if !env.has(k) {
-			env.set(k, s.Action.Runs.Env[k])
-		}
 	}
 	env.set("HOME", dirs.home)
 	for _, k := range sortedKeys(j.Context) {
@@ -599,29 +522,6 @@ func (j *Job) actID(s *Step) string {
 	return id
 }
 
-var inputsExpr = regexp.MustCompile(`\$\{\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}\}`)
-
-// resolveArgs returns runs.args with ${{ inputs.NAME }} replaced, or, without runs.args, the
-// step's `args` input split on white space.
-func (j *Job) resolveArgs(s *Step, inputs []input) []string {
-	if s.Action.Runs.Args == nil {
-		return strings.Fields(getFold(s.With, "args"))
-	}
-	args := make([]string, len(s.Action.Runs.Args))
-	for i, a := range s.Action.Runs.Args {
-		args[i] = inputsExpr.ReplaceAllStringFunc(a, func(m string) string {
-			name := inputsExpr.FindStringSubmatch(m)[1]
-			for _, in := range inputs {
-				if strings.EqualFold(in.name, name) {
-					return in.value
-				}
-			}
-			return ""
-		})
-	}
-	return args
-}
-
 // processFiles applies the file commands in the runner's order; a malformed file fails the step.
 func (j *Job) processFiles(lg *logger, res *Result) {
 	fail := func(contextName, env string, err error) {
@@ -633,17 +533,8 @@ func (j *Job) processFiles(lg *logger, res *Result) {
 		}
 	}
 
-	res.Path = parsePathFile(res.Files[EnvPath])
-	for _, p := range res.Path {
-		j.addPath(p)
-	}
-
 	pairs, err := ParseFileCommand(res.Files[EnvEnv])
 	for _, p := range pairs {
-		if strings.EqualFold(p.Name, "NODE_OPTIONS") {
-			addIssue(lg, res, "error", "Can't store NODE_OPTIONS output parameter using '$GITHUB_ENV' command.", nil)
-			continue
-		}
 		j.Env[p.Name] = p.Value
 		res.Env[p.Name] = p.Value
 		lg.debugMsg(fmt.Sprintf("%s='%s'", p.Name, p.Value))
@@ -683,46 +574,10 @@ func (j *Job) processFiles(lg *logger, res *Result) {
 	}
 }
 
-// addPath prepends p to the job's path list (GITHUB_PATH); container actions do not use it.
-func (j *Job) addPath(p string) {
-	j.prependPath = slices.DeleteFunc(j.prependPath, func(have string) bool { return have == p })
-	j.prependPath = append(j.prependPath, p)
-}
-
-func (j *Job) now() time.Time {
-	if j.Now == nil {
-		return time.Now()
-	}
-	return j.Now()
-}
-
 // InputEnvName returns the environment variable that carries an input: INPUT_ followed by the name
 // with spaces replaced by "_", in upper case. Hyphens are kept ("api-key" -> "INPUT_API-KEY").
 func InputEnvName(name string) string {
 	return "INPUT_" + strings.ToUpper(strings.ReplaceAll(name, " ", "_"))
-}
-
-// dockerRunLine renders the docker command the runner logs before starting the container.
-func dockerRunLine(image, suffix, entry string, args []string, env *envList, dirs jobDirs) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "/usr/bin/docker run --name %s_%s --label e0a5bc --workdir %s --rm",
-		strings.NewReplacer(":", "", "/", "", ".", "").Replace(image), suffix[:6], ContainerWorkspace)
-	for _, k := range env.keys {
-		if k == "GITHUB_ACTIONS" || k == "CI" || k == "PATH" {
-			continue
-		}
-		fmt.Fprintf(&b, " -e %q", k)
-	}
-	b.WriteString(" -e GITHUB_ACTIONS=true -e CI=true")
-	b.WriteString(` -v "/var/run/docker.sock":"/var/run/docker.sock"`)
-	for _, m := range dirs.mounts() {
-		fmt.Fprintf(&b, " -v %q:%q", m.Host, m.Container)
-	}
-	fmt.Fprintf(&b, " --entrypoint %q %s", entry, image)
-	for _, a := range args {
-		fmt.Fprintf(&b, " %q", a)
-	}
-	return b.String()
 }
 
 func envSlice(m map[string]string) []string {
@@ -742,41 +597,11 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
-func getFold(m map[string]string, key string) string {
-	for k, v := range m {
-		if strings.EqualFold(k, key) {
-			return v
-		}
-	}
-	return ""
-}
-
 func hasFold(m map[string]string, key string) bool {
 	for k := range m {
 		if strings.EqualFold(k, key) {
 			return true
 		}
-	}
-	return false
-}
-
-func containsFold(list []string, s string) bool {
-	for _, v := range list {
-		if strings.EqualFold(v, s) {
-			return true
-		}
-	}
-	return false
-}
-
-// parseDotNetBool is .NET's bool.TryParse: "true" in any case, surrounding space allowed.
-func parseDotNetBool(s string) bool { return strings.EqualFold(strings.TrimSpace(s), "true") }
-
-// parseRunnerBool is the runner's StringUtil.ConvertToBoolean: "1", "true" or "$true".
-func parseRunnerBool(s string) bool {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "1", "true", "$true":
-		return true
 	}
 	return false
 }

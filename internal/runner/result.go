@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
-	"time"
 )
 
 // Stage says which entry point a step runs.
@@ -31,20 +30,19 @@ type Annotation struct {
 // Result is what one step (main or post) did, as the runner saw it.
 type Result struct {
 	Stage Stage
-	// Skipped is true when the entry point did not run: the post-if condition was false, or the
-	// runner (Flavor Gitea) runs no post step for a container action.
+	// Skipped is true when the entry point did not run: the runner (Flavor Gitea) runs no post step
+	// for a container action.
 	Skipped bool
 	// ExitCode is the process's exit status (128+signal when a signal ended it).
 	ExitCode int
 	// Failed is the step's outcome: a non-zero exit, a malformed file command, a workflow command the
-	// runner could not process (for example ::set-env, or ::set-output without a name), or a
+	// runner could not process (::set-output without a name, a refused stop-commands token), or a
 	// cancellation.
 	Failed bool
 	// Cancelled is true when the context was done while the entry point ran.
 	Cancelled bool
 	// Stdout and Stderr are every byte the process wrote to each stream.
 	Stdout, Stderr []byte
-	Duration       time.Duration
 	// Outputs and State come from GITHUB_OUTPUT and GITHUB_STATE (and from the deprecated, still
 	// honoured ::set-output and ::save-state commands, which the files override). Names are
 	// case-insensitive: a later name that differs only in case replaces the value and keeps the first
@@ -52,13 +50,11 @@ type Result struct {
 	Outputs, State map[string]string
 	// Env is what the step added with GITHUB_ENV; it is also applied to Job.Env for later steps.
 	Env map[string]string
-	// Path is what the step added with GITHUB_PATH, in file order.
-	Path []string
 	// Summary is the GITHUB_STEP_SUMMARY content as GitHub would show it: masked line by line, each
 	// line ending in "\n"; empty when the file is empty or over the 1 MiB limit.
 	Summary string
 	// Files holds the raw content of each file-command file, keyed by its env name (GITHUB_OUTPUT,
-	// GITHUB_STATE, GITHUB_ENV, GITHUB_PATH, GITHUB_STEP_SUMMARY).
+	// GITHUB_STATE, GITHUB_ENV, GITHUB_STEP_SUMMARY).
 	Files map[string][]byte
 	// Annotations are in log order.
 	Annotations []Annotation

@@ -49,11 +49,11 @@ func (*measuredExec) InContainer() bool { return false }
 // with exactly the runner's environment, as runner.HostExec does.
 func (e *measuredExec) Run(ctx context.Context, inv *runner.Invocation) (int, error) {
 	bin := filepath.Join(e.binDir, path.Base(inv.Entrypoint))
-	name, args := bin, inv.Args
+	name, args := bin, []string(nil)
 	rssFile := filepath.Join(e.scratch, "maxrss")
 	if e.gnuTime != "" {
 		_ = os.Remove(rssFile)
-		args = append([]string{"-f", "%M", "-o", rssFile, bin}, inv.Args...)
+		args = []string{"-f", "%M", "-o", rssFile, bin}
 		name = e.gnuTime
 	}
 	cmd := exec.CommandContext(ctx, name, args...)

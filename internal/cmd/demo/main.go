@@ -121,7 +121,6 @@ func run(ctx context.Context, out io.Writer) error {
 		mains[i] = res
 		fmt.Fprintf(out, "  => exit code %d; outputs: %s\n", res.ExitCode, pairs(res.Outputs))
 	}
-	job.Failed = false // continue-on-error: the job goes on
 
 	fmt.Fprintf(out, "\n- run: echo \"pushing to ${{ steps.ghcr.outputs.registry_url }}\"\n")
 	fmt.Fprintf(out, "    pushing to %s\n", mains[0].Outputs["registry_url"])
@@ -199,9 +198,6 @@ type indent struct{ w io.Writer }
 func (i indent) Write(p []byte) (int, error) {
 	text := strings.TrimSuffix(string(p), "\n")
 	for _, line := range strings.Split(text, "\n") {
-		if strings.HasPrefix(line, "/usr/bin/docker run") {
-			continue // the runner's docker command line: long and the same every time
-		}
 		if line != "" {
 			line = "    " + line
 		}

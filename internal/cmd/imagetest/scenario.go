@@ -170,7 +170,6 @@ func (h *harness) exec() runner.Exec {
 		}
 		return h.b.Run(ctx, h.image, imagebuild.RunOptions{
 			Entrypoint: inv.Entrypoint,
-			Args:       inv.Args,
 			Env:        inv.Env,
 			Mounts:     mounts,
 			WorkDir:    inv.Dir,
