@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -91,8 +93,8 @@ func (f Flavor) String() string {
 type Step struct {
 	// ID is the step's id; it names GITHUB_ACTION (the runner uses __owner_repo without one).
 	ID string
-	// Uses is the action reference, such as "reoclo/docker-auth@v1"; it shows in the log header
-	// and gives GITHUB_ACTION_REPOSITORY and GITHUB_ACTION_REF. Empty means DefaultUses.
+	// Uses is the action reference, such as "reoclo/docker-auth@v1"; it gives
+	// GITHUB_ACTION_REPOSITORY and GITHUB_ACTION_REF. Empty means DefaultUses.
 	Uses   string
 	Action *Action
 	// With holds the step's `with:` values.
@@ -267,32 +269,10 @@ func (d jobDirs) create(ctx map[string]string) error {
 	return nil
 }
 
-// envList is an environment that remembers insertion order (for the log) and allows overrides.
-type envList struct {
-	keys []string
-	m    map[string]string
-}
-
-func (e *envList) set(k, v string) {
-	if e.m == nil {
-		e.m = map[string]string{}
-	}
-	if _, ok := e.m[k]; !ok {
-		e.keys = append(e.keys, k)
-	}
-	e.m[k] = v
-}
-
-func (e *envList) has(k string) bool { _, ok := e.m[k]; return ok }
-
 // input is one resolved input, user-given or defaulted.
 type input struct{ name, value string }
 
 func (j *Job) runStep(ctx context.Context, s *Step, stage Stage, entry string, state map[string]string, ex Exec) (*Result, error) {
-	uses := s.Uses
-	if uses == "" {
-		uses = DefaultUses
-	}
 	if j.Env == nil {
 		j.Env = map[string]string{}
 	}
@@ -320,46 +300,12 @@ func (j *Job) runStep(ctx context.Context, s *Step, stage Stage, entry string, s
 	}
 	j.fileSuffix = suffix
 
-	// The env context: workflow/job env, then the step's env.
-	envCtx := &envList{}
-	for _, k := range sortedKeys(j.Env) {
-		envCtx.set(k, j.Env[k])
-	}
-	for _, k := range sortedKeys(s.Env) {
-		envCtx.set(k, s.Env[k])
-	}
-
 	inputs := resolveInputs(s, lg, res)
 	if stage == StagePost && j.Flavor == Act {
 		inputs = slices.DeleteFunc(inputs, func(in input) bool { return !hasFold(s.With, in.name) })
 	}
-
-	if stage == StageMain {
-		lg.output("##[group]Run " + uses)
-		printed := false
-		for _, in := range inputs {
-			if in.value == "" {
-				continue
-			}
-			if !printed {
-				lg.output("with:")
-				printed = true
-			}
-			lg.output(fmt.Sprintf("  %s: %s", in.name, in.value))
-		}
-		if len(envCtx.keys) > 0 {
-			lg.output("env:")
-			for _, k := range envCtx.keys {
-				lg.output(fmt.Sprintf("  %s: %s", k, envCtx.m[k]))
-			}
-		}
-		lg.output("##[endgroup]")
-	} else {
-		lg.output("Post job cleanup.")
-	}
-
-	env := j.buildEnv(s, envCtx, state, inputs, dirs, fcs, ex.InContainer())
-	res.ProcessEnv = env.m
+	env := j.buildEnv(s, state, inputs, dirs, fcs, ex.InContainer())
+	res.ProcessEnv = env
 
 	var mu sync.Mutex
 	proc := &commandProcessor{
@@ -378,7 +324,7 @@ func (j *Job) runStep(ctx context.Context, s *Step, stage Stage, entry string, s
 	inv := &Invocation{
 		Stage:          stage,
 		Entrypoint:     entry,
-		Env:            envSlice(env.m),
+		Env:            envSlice(env),
 		Dir:            dirs.workspace,
 		Mounts:         dirs.mounts(),
 		FileCommandDir: dirs.fileCommands,
@@ -445,30 +391,24 @@ func resolveInputs(s *Step, lg *logger, res *Result) []input {
 	return inputs
 }
 
-// buildEnv builds the process environment from scratch in the runner's order of precedence.
-func (j *Job) buildEnv(s *Step, envCtx *envList, state map[string]string, inputs []input,
-	dirs jobDirs, fcs *fileCommandSet, inContainer bool,
-) *envList {
-	env := &envList{}
-	for _, k := range envCtx.keys {
-		env.set(k, envCtx.m[k])
-	}
-	for _, k := range sortedKeys(state) {
-		env.set("STATE_"+k, state[k])
+// buildEnv builds the process environment from scratch in the runner's order of precedence: the
+// workflow's and the step's env, STATE_*, INPUT_*, then the runner's own variables.
+func (j *Job) buildEnv(s *Step, state map[string]string, inputs []input, dirs jobDirs, fcs *fileCommandSet, inContainer bool) map[string]string {
+	env := maps.Clone(j.Env)
+	maps.Copy(env, s.Env)
+	for k, v := range state {
+		env["STATE_"+k] = v
 	}
 	for _, in := range inputs {
-		env.set(InputEnvName(in.name), in.value)
+		env[InputEnvName(in.name)] = in.value
 	}
-	env.set("HOME", dirs.home)
-	for _, k := range sortedKeys(j.Context) {
+	env["HOME"] = dirs.home
+	for k, v := range j.Context {
 		if k != "CI" {
-			env.set(k, j.Context[k])
+			env[k] = v
 		}
 	}
-	repo, ref, _ := strings.Cut(s.Uses, "@")
-	if s.Uses == "" {
-		repo, ref, _ = strings.Cut(DefaultUses, "@")
-	}
+	repo, ref, _ := strings.Cut(cmp.Or(s.Uses, DefaultUses), "@")
 	action := s.ID
 	switch {
 	case action == "" && j.Flavor == Act:
@@ -476,34 +416,34 @@ func (j *Job) buildEnv(s *Step, envCtx *envList, state map[string]string, inputs
 	case action == "":
 		action = "__" + strings.ReplaceAll(repo, "/", "_")
 	}
-	env.set("GITHUB_ACTION", action)
-	env.set("GITHUB_ACTION_REPOSITORY", repo)
-	env.set("GITHUB_ACTION_REF", ref)
-	env.set("GITHUB_WORKSPACE", dirs.workspace)
-	env.set("GITHUB_EVENT_PATH", filepath.Join(dirs.workflow, "event.json"))
+	env["GITHUB_ACTION"] = action
+	env["GITHUB_ACTION_REPOSITORY"] = repo
+	env["GITHUB_ACTION_REF"] = ref
+	env["GITHUB_WORKSPACE"] = dirs.workspace
+	env["GITHUB_EVENT_PATH"] = filepath.Join(dirs.workflow, "event.json")
 	for _, fc := range fileCommands {
-		env.set(fc.env, fcs.paths[fc.env])
+		env[fc.env] = fcs.paths[fc.env]
 	}
-	env.set("RUNNER_TEMP", dirs.runnerTemp)
+	env["RUNNER_TEMP"] = dirs.runnerTemp
 	switch j.Flavor {
 	case Act:
-		env.set("ACT", "true")
+		env["ACT"] = "true"
 	case Gitea:
-		env.set("GITEA_ACTIONS", "true")
+		env["GITEA_ACTIONS"] = "true"
 	}
 	if j.Debug {
-		env.set("RUNNER_DEBUG", "1")
+		env["RUNNER_DEBUG"] = "1"
 	}
 	if inContainer {
-		for k, v := range env.m {
-			env.m[k] = dirs.toContainer(v)
+		for k, v := range env {
+			env[k] = dirs.toContainer(v)
 		}
 	}
-	if ci, ok := j.Context["CI"]; ok && !env.has("CI") {
-		env.set("CI", ci)
+	if _, ok := env["CI"]; !ok && j.Context["CI"] != "" {
+		env["CI"] = j.Context["CI"]
 	}
-	if !inContainer && !env.has("PATH") && j.PathEnv != "" {
-		env.set("PATH", j.PathEnv)
+	if _, ok := env["PATH"]; !ok && !inContainer && j.PathEnv != "" {
+		env["PATH"] = j.PathEnv
 	}
 	return env
 }

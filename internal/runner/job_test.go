@@ -74,29 +74,6 @@ func TestRunMainEnvironment(t *testing.T) {
 		"['entryPoint', 'args', 'api_key', 'server id', 'api-url', 'cleanup', 'timeout']")
 }
 
-func TestRunMainLogHeader(t *testing.T) {
-	job, step, ex := testSetup(t)
-	job.Secrets = []string{"rca_test_key"}
-	step.Env = map[string]string{"GORACE": "atexit_sleep_ms=0"}
-	setSpec(t, step, helperSpec{})
-	step.With["cleanup"] = "false"
-
-	res, err := job.RunMain(t.Context(), step, ex)
-	require.NoError(t, err)
-	assert.Equal(t, []string{
-		"##[group]Run reoclo/docker-auth@v1",
-		"with:",
-		"  api_key: ***",
-		"  cleanup: false",
-		"  api-url: https://api.example.test",
-		"  timeout: 120",
-		"env:",
-		"  GORACE: atexit_sleep_ms=0",
-		"  RUNNER_TEST_HELPER: " + step.Env[helperEnv],
-		"##[endgroup]",
-	}, res.Log)
-}
-
 func TestRunPostGetsStateWithCaseKept(t *testing.T) {
 	job, step, ex := testSetup(t)
 	dump := dumpPath(t)
@@ -126,7 +103,6 @@ func TestRunPostGetsStateWithCaseKept(t *testing.T) {
 	assert.NotContains(t, d.Env, "STATE_OPERATION_ID", "the state name's case is kept")
 	assert.Equal(t, "rca_test_key", d.Env["INPUT_API_KEY"], "post gets the inputs again")
 	assert.Equal(t, "true", d.Env["INPUT_CLEANUP"], "post gets the defaults again")
-	assert.Equal(t, "Post job cleanup.", post.Log[0])
 }
 
 func TestFreshFileCommandsPerStep(t *testing.T) {
@@ -201,13 +177,15 @@ func TestStdoutAndStderrAreBothProcessed(t *testing.T) {
 	assert.Contains(t, post.Log, "post sees ***", "masks last for the whole job")
 }
 
-func TestSummaryIsMasked(t *testing.T) {
+func TestSecretsAndSummaryAreMasked(t *testing.T) {
 	job, step, ex := testSetup(t)
-	setSpec(t, step, helperSpec{"STDOUT": "::add-mask::tok-98765\n", "SUMMARY": "# Title\r\nkey tok-98765"})
+	job.Secrets = []string{"first-line\nsecond-line"}
+	setSpec(t, step, helperSpec{"STDOUT": "::add-mask::tok-98765\nsecond-line\n", "SUMMARY": "# Title\r\nkey tok-98765"})
 
 	res, err := job.RunMain(t.Context(), step, ex)
 	require.NoError(t, err)
 	assert.Equal(t, "# Title\nkey ***\n", res.Summary)
+	assert.Equal(t, []string{"***"}, res.Log, "each line of a secret is masked from the start")
 }
 
 func TestExitCodeAndPostAlways(t *testing.T) {
