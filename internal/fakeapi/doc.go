@@ -4,12 +4,12 @@
 //
 // A [Server] is an [http.Handler]; serve it with net/http/httptest in unit
 // tests or with [http.Serve] on a 127.0.0.1 listener for end-to-end runs. It
-// answers on the API's real paths under /api/automation/v1 (optionally behind
-// a path prefix, see [WithPrefix]) with JSON bodies and FastAPI-shaped errors:
+// answers on the API's real paths under /api/automation/v1 with JSON bodies
+// and FastAPI-shaped errors:
 //
-//	POST {prefix}/api/automation/v1/registry-auth/login
-//	POST {prefix}/api/automation/v1/registry-auth/logout
-//	GET  {prefix}/api/automation/v1/operations/{operation_id}
+//	POST /api/automation/v1/registry-auth/login
+//	POST /api/automation/v1/registry-auth/logout
+//	GET  /api/automation/v1/operations/{operation_id}
 //
 // Tests describe the world with [Server.AddKey], [Server.AddServer] and
 // [Server.AddCredential], inject failures with [Server.Script], and check the

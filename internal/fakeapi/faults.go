@@ -8,7 +8,7 @@ import (
 )
 
 // Route names one endpoint of the API, as "METHOD path" with the path below
-// {prefix}/api/automation/v1.
+// /api/automation/v1.
 type Route string
 
 // The API's routes.
@@ -86,14 +86,6 @@ func (s *Server) Script(route Route, faults ...Fault) {
 		f.Header = f.Header.Clone()
 		s.faults[route] = append(s.faults[route], &scripted{Fault: f, left: left})
 	}
-}
-
-// ClearScript drops every fault still queued for route, [Forever] ones
-// included.
-func (s *Server) ClearScript(route Route) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.faults, route)
 }
 
 // nextFault takes the fault that answers a request with method on route, if

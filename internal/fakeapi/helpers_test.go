@@ -37,10 +37,10 @@ type fixture struct {
 	ts    *httptest.Server
 }
 
-func newFixture(t *testing.T, opts ...Option) *fixture {
+func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	clock := NewClock(t0)
-	api := New(append([]Option{WithClock(clock.Now)}, opts...)...)
+	api := New(WithClock(clock.Now))
 	api.AddKey(keyAll, AllScopes())
 	api.AddServer(serverID, "prod-api")
 	api.AddCredential(Credential{ID: credID, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: time.Second})

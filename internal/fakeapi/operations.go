@@ -78,14 +78,12 @@ type Logout struct {
 	Status string
 }
 
-// Operation is a snapshot of an operation, as [Server.Operation] reports it.
+// Operation is a snapshot of an operation, as [Server.Operations] reports it.
 type Operation struct {
 	// ID is the operation_id.
 	ID string
 	// Type is [OpRegistryLogin] or [OpRegistryLogout].
 	Type string
-	// Key is the API key that started the operation.
-	Key string
 	// ServerID and ServerName identify the server it runs on.
 	ServerID, ServerName string
 	// CredentialID is the credential a login used; "" for a logout.
@@ -188,19 +186,6 @@ func (s *Server) settle(now time.Time) {
 			delete(s.loggedIn[o.ServerID], o.RegistryURL)
 		}
 	}
-}
-
-// Operation returns a snapshot of the operation with the given ID, settled
-// as of the server's clock.
-func (s *Server) Operation(id string) (Operation, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.settle(s.now())
-	o, ok := s.ops[id]
-	if !ok {
-		return Operation{}, false
-	}
-	return o.snapshot(), true
 }
 
 // Operations returns snapshots of every operation started so far, in the

@@ -14,17 +14,12 @@ import (
 
 func TestOperationSnapshot(t *testing.T) {
 	f := newFixture(t)
-	_, ok := f.api.Operation(unknownID)
-	assert.False(t, ok)
-
 	id := f.login(t, serverID, credID)
 	f.poll(t, id)
-	op, ok := f.api.Operation(id)
-	require.True(t, ok)
+	op := f.api.Operations()[0]
 	assert.Equal(t, Operation{
 		ID:           id,
 		Type:         OpRegistryLogin,
-		Key:          keyAll,
 		ServerID:     serverID,
 		ServerName:   "prod-api",
 		CredentialID: credID,
@@ -39,10 +34,9 @@ func TestOperationSnapshot(t *testing.T) {
 
 	op.RunContext["provider"] = "changed"
 	f.clock.Advance(time.Second)
-	op, ok = f.api.Operation(id)
-	require.True(t, ok)
+	op = f.api.Operations()[0]
 	assert.Equal(t, "github_actions", op.RunContext["provider"], "a snapshot is a copy")
-	assert.Equal(t, StatusCompleted, op.Status, "Operation settles by the clock without a request")
+	assert.Equal(t, StatusCompleted, op.Status, "Operations settles by the clock without a request")
 	assert.Equal(t, &Result{Stdout: "Login Succeeded", DurationMS: 1000}, op.Result)
 	assert.Equal(t, t0.Add(time.Second), op.CompletedAt)
 
@@ -68,10 +62,8 @@ func TestDefaultClockIsRealTime(t *testing.T) {
 	f.ts = newServer(t, api)
 
 	before := time.Now()
-	id := f.login(t, serverID, credID)
-	op, ok := api.Operation(id)
-	require.True(t, ok)
-	assert.WithinRange(t, op.StartedAt, before, time.Now())
+	f.login(t, serverID, credID)
+	assert.WithinRange(t, api.Operations()[0].StartedAt, before, time.Now())
 }
 
 func TestConcurrentUse(t *testing.T) {

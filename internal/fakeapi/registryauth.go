@@ -3,7 +3,6 @@ package fakeapi
 import (
 	"cmp"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -21,12 +20,6 @@ var logoutFields = []field{
 	{"run_context", kindStringMap},
 }
 
-// bearerKey returns the key of a header authenticate accepted.
-func bearerKey(h http.Header) string {
-	_, key, _ := strings.Cut(h.Get("Authorization"), " ")
-	return key
-}
-
 // login answers POST /registry-auth/login. s.mu is held.
 //
 // Checks, in order: body (422), scope of the key for the operation, the
@@ -34,7 +27,7 @@ func bearerKey(h http.Header) string {
 // credential (404). It then starts a login operation and answers
 // 202 {"operation_id", "status": "running", "registry_url", "registry_type"}.
 func (s *Server) login(scope Scope, h http.Header, raw []byte, now time.Time) response {
-	b, errs := parseBody(h, raw, loginFields)
+	b, errs := parseBody(raw, loginFields)
 	if errs != nil {
 		return unprocessable(errs)
 	}
@@ -56,7 +49,6 @@ func (s *Server) login(scope Scope, h http.Header, raw []byte, now time.Time) re
 	}
 	o := s.start(&operation{Operation: Operation{
 		Type:         OpRegistryLogin,
-		Key:          bearerKey(h),
 		ServerID:     serverID,
 		ServerName:   name,
 		CredentialID: credID,
@@ -80,7 +72,7 @@ func (s *Server) login(scope Scope, h http.Header, raw []byte, now time.Time) re
 // operation and answers 200 with its terminal status if it takes no time,
 // else 202 {"operation_id", "status": "running"}.
 func (s *Server) logoutReq(scope Scope, h http.Header, raw []byte, now time.Time) response {
-	b, errs := parseBody(h, raw, logoutFields)
+	b, errs := parseBody(raw, logoutFields)
 	if errs != nil {
 		return unprocessable(errs)
 	}
@@ -98,7 +90,6 @@ func (s *Server) logoutReq(scope Scope, h http.Header, raw []byte, now time.Time
 	}
 	o := s.start(&operation{Operation: Operation{
 		Type:        OpRegistryLogout,
-		Key:         bearerKey(h),
 		ServerID:    serverID,
 		ServerName:  name,
 		RegistryURL: url,

@@ -82,7 +82,7 @@ func TestLoginPollCompleted(t *testing.T) {
 func TestLoginAcceptsAnyUUIDSpelling(t *testing.T) {
 	f := newFixture(t)
 	f.api.AddServer("0A0B0C0D11114222833344445555666", "bad") // 31 digits: never matches
-	id := f.login(t, "6F1C2B8E3D4A4E5F9A6B7C8D9E0F1A2B", "{"+credID+"}")
+	id := f.login(t, "6F1C2B8E3D4A4E5F9A6B7C8D9E0F1A2B", strings.ToUpper(credID))
 	assert.Equal(t, serverID, f.poll(t, id)["server_id"], "server_id is reported canonically")
 }
 

@@ -12,8 +12,7 @@ import (
 	"time"
 )
 
-// APIPath is the path, below the optional prefix, under which every endpoint
-// of the automation API lives.
+// APIPath is the path under which every endpoint of the automation API lives.
 const APIPath = "/api/automation/v1"
 
 // maxBody bounds the request bodies the server reads; larger bodies are
@@ -23,8 +22,7 @@ const maxBody = 1 << 20
 // Server is a fake Reoclo automation API. It implements [http.Handler]. The
 // zero value is not usable; create one with [New].
 type Server struct {
-	now    func() time.Time
-	prefix string
+	now func() time.Time
 
 	mu       sync.Mutex
 	keys     map[string]Scope
@@ -47,20 +45,6 @@ type Option func(*Server)
 // concurrent use.
 func WithClock(now func() time.Time) Option {
 	return func(s *Server) { s.now = now }
-}
-
-// WithPrefix serves the API under the path prefix p, as a self-hosted
-// instance behind a reverse proxy might (WithPrefix("/reoclo") serves
-// /reoclo/api/automation/v1/...). A trailing slash is ignored; the default is
-// no prefix. Requests outside the prefix get 404.
-func WithPrefix(p string) Option {
-	return func(s *Server) {
-		p = strings.TrimRight(p, "/")
-		if p != "" && !strings.HasPrefix(p, "/") {
-			p = "/" + p
-		}
-		s.prefix = p
-	}
 }
 
 // New returns a fake API with no keys, servers or credentials, whose logouts
@@ -87,14 +71,6 @@ func (s *Server) AddKey(key string, scope Scope) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.keys[key] = scope.clone()
-}
-
-// RevokeKey stops accepting key: requests bearing it get 401, as for an
-// expired key.
-func (s *Server) RevokeKey(key string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.keys, key)
 }
 
 // AddServer registers a Reoclo-managed server. id must be a UUID (any case,
@@ -136,7 +112,7 @@ func (s *Server) SetLogoutDuration(d time.Duration) {
 // Request is one HTTP request the server received, as recorded by
 // [Server.Requests].
 type Request struct {
-	// Method and Path are the request's method and URL path, prefix included.
+	// Method and Path are the request's method and URL path.
 	Method, Path string
 	// Header is a copy of the request headers.
 	Header http.Header
@@ -145,10 +121,6 @@ type Request struct {
 	// Status is the status code the server answered, or 0 if a [Fault]
 	// dropped the connection.
 	Status int
-	// Time is the server clock's time when the request arrived.
-	Time time.Time
-	// Fault reports whether a scripted [Fault] answered the request.
-	Fault bool
 }
 
 // Requests returns every request received so far, in order of arrival,
@@ -214,13 +186,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Path:   r.URL.Path,
 		Header: r.Header.Clone(),
 		Body:   body,
-		Time:   now,
 	}
 	var resp response
 	route, opID, allow := s.route(r.URL.Path)
 	f := s.nextFault(route, r.Method)
 	if f != nil && !f.Through {
-		rec.Fault = true
 		resp = f.deliver(f.response())
 	} else {
 		switch {
@@ -237,7 +207,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			resp = s.handle(route, opID, r.Header, body, now)
 		}
 		if f != nil {
-			rec.Fault = true
 			resp = f.deliver(resp)
 		}
 	}
@@ -276,7 +245,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // route maps a URL path to its route, the operation ID for [RouteOperation],
 // and the one method the path allows ("" if the path is unknown).
 func (s *Server) route(path string) (route Route, opID, allow string) {
-	rest, ok := strings.CutPrefix(path, s.prefix+APIPath)
+	rest, ok := strings.CutPrefix(path, APIPath)
 	if !ok {
 		return "", "", ""
 	}

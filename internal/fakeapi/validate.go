@@ -2,9 +2,6 @@ package fakeapi
 
 import (
 	"encoding/json"
-	"errors"
-	"mime"
-	"net/http"
 	"slices"
 	"strings"
 )
@@ -35,22 +32,21 @@ func (b body) object(name string) map[string]any { m, _ := b[name].(map[string]a
 
 // parseBody validates a JSON request body against fields the way FastAPI
 // does, collecting every field error. All fields are required; unknown
-// fields are ignored.
-func parseBody(h http.Header, raw []byte, fields []field) (body, []fieldError) {
+// fields are ignored. The Content-Type is not checked.
+func parseBody(raw []byte, fields []field) (body, []fieldError) {
 	if len(raw) == 0 {
 		return nil, []fieldError{{Type: "missing", Loc: []any{"body"}, Msg: "Field required"}}
 	}
-	if ct := h.Get("Content-Type"); ct != "" && !isJSON(ct) {
-		// FastAPI hands a non-JSON body to the model as bytes.
-		return nil, []fieldError{notAnObject(string(raw))}
-	}
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil, []fieldError{jsonInvalid(err)}
+		return nil, []fieldError{{Type: "json_invalid", Loc: []any{"body"}, Msg: "JSON decode error", Input: map[string]any{}}}
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return nil, []fieldError{notAnObject(v)}
+		return nil, []fieldError{{
+			Type: "model_attributes_type", Loc: []any{"body"},
+			Msg: "Input should be a valid dictionary or object to extract fields from", Input: v,
+		}}
 	}
 	out := body{}
 	var errs []fieldError
@@ -119,51 +115,15 @@ func parseBody(h http.Header, raw []byte, fields []field) (body, []fieldError) {
 	return out, nil
 }
 
-func isJSON(contentType string) bool {
-	mt, _, err := mime.ParseMediaType(contentType)
-	if err != nil {
-		return false
-	}
-	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
-}
-
 func stringType(loc []any, input any) fieldError {
 	return fieldError{Type: "string_type", Loc: loc, Msg: "Input should be a valid string", Input: input}
 }
 
-func notAnObject(input any) fieldError {
-	return fieldError{
-		Type: "model_attributes_type", Loc: []any{"body"},
-		Msg: "Input should be a valid dictionary or object to extract fields from", Input: input,
-	}
-}
-
-func jsonInvalid(err error) fieldError {
-	var offset int64
-	var syn *json.SyntaxError
-	if errors.As(err, &syn) {
-		// Offset is just past the offending byte, or the length of the input
-		// if it ended too soon; Python reports the offending position.
-		offset = syn.Offset
-		if !strings.HasPrefix(syn.Error(), "unexpected end") {
-			offset = max(offset-1, 0)
-		}
-	}
-	return fieldError{
-		Type: "json_invalid", Loc: []any{"body", offset}, Msg: "JSON decode error",
-		Input: map[string]any{}, Ctx: map[string]any{"error": err.Error()},
-	}
-}
-
 // parseUUID accepts a UUID the way pydantic does (hyphenated or not, any
-// case, optionally in braces or with a urn:uuid: prefix) and returns it in
+// case; braces and a urn:uuid: prefix are not emulated) and returns it in
 // canonical lowercase hyphenated form.
 func parseUUID(s string) (string, bool) {
 	s = strings.ToLower(s)
-	s = strings.TrimPrefix(s, "urn:uuid:")
-	if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
-		s = s[1 : len(s)-1]
-	}
 	if len(s) == 36 {
 		if s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 			return "", false
