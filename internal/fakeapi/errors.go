@@ -14,17 +14,16 @@ func unauthorized(msg string) response {
 	return r
 }
 
-// fieldError is one entry of a FastAPI request validation error (pydantic v2).
+// fieldError is one entry of a FastAPI request validation error (pydantic v2),
+// without its input and ctx.
 type fieldError struct {
-	Type  string         `json:"type"`
-	Loc   []any          `json:"loc"`
-	Msg   string         `json:"msg"`
-	Input any            `json:"input"`
-	Ctx   map[string]any `json:"ctx,omitempty"`
+	Type string `json:"type"`
+	Loc  []any  `json:"loc"`
+	Msg  string `json:"msg"`
 }
 
 // unprocessable is the 422 answer FastAPI gives for an invalid request body:
-// {"detail": [{"type": ..., "loc": [...], "msg": ..., "input": ...}, ...]}.
+// {"detail": [{"type": ..., "loc": [...], "msg": ...}, ...]}.
 func unprocessable(errs []fieldError) response {
 	return jsonResponse(http.StatusUnprocessableEntity, map[string]any{"detail": errs})
 }

@@ -2,19 +2,40 @@ package fakeapi
 
 import (
 	"encoding/json"
-	"slices"
 	"strings"
 )
 
 // fieldKind is how a body field is validated, after the pydantic type the
-// real API presumably declares for it.
-type fieldKind int
+// real API presumably declares for it, with the error entry it gets when the
+// value does not fit.
+type fieldKind struct {
+	typ, msg string
+	check    func(any) (any, bool)
+}
 
-const (
-	kindUUID           fieldKind = iota // uuid.UUID
-	kindString                          // str
-	kindNonEmptyString                  // str with min_length=1
-	kindStringMap                       // dict[str, str | None]
+var (
+	kindUUID = fieldKind{"uuid_parsing", "Input should be a valid UUID", func(v any) (any, bool) {
+		s, _ := v.(string)
+		return parseUUID(s)
+	}}
+	kindString = fieldKind{"string_type", "Input should be a valid string", func(v any) (any, bool) {
+		s, ok := v.(string)
+		return s, ok
+	}}
+	kindNonEmptyString = fieldKind{"string_too_short", "String should have at least 1 character", func(v any) (any, bool) {
+		s, _ := v.(string)
+		return s, s != ""
+	}}
+	// kindStringMap is dict[str, str | None].
+	kindStringMap = fieldKind{"dict_type", "Input should be a valid dictionary of strings", func(v any) (any, bool) {
+		m, ok := v.(map[string]any)
+		for _, e := range m {
+			if _, s := e.(string); !s && e != nil {
+				return nil, false
+			}
+		}
+		return m, ok
+	}}
 )
 
 type field struct {
@@ -30,93 +51,33 @@ func (b body) str(name string) string { s, _ := b[name].(string); return s }
 
 func (b body) object(name string) map[string]any { m, _ := b[name].(map[string]any); return m }
 
-// parseBody validates a JSON request body against fields the way FastAPI
-// does, collecting every field error. All fields are required; unknown
-// fields are ignored. The Content-Type is not checked.
+// parseBody validates a JSON request body against fields, collecting an
+// error entry, shaped as FastAPI's, for every field that is missing or does
+// not fit. All fields are required; unknown fields are ignored. The
+// Content-Type is not checked, and the messages are not pydantic's for every
+// case.
 func parseBody(raw []byte, fields []field) (body, []fieldError) {
-	if len(raw) == 0 {
-		return nil, []fieldError{{Type: "missing", Loc: []any{"body"}, Msg: "Field required"}}
-	}
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil, []fieldError{{Type: "json_invalid", Loc: []any{"body"}, Msg: "JSON decode error", Input: map[string]any{}}}
-	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return nil, []fieldError{{
-			Type: "model_attributes_type", Loc: []any{"body"},
-			Msg: "Input should be a valid dictionary or object to extract fields from", Input: v,
-		}}
+	var obj map[string]any
+	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
+		return nil, []fieldError{{Type: "model_attributes_type", Loc: []any{"body"}, Msg: "Input should be a valid JSON object"}}
 	}
 	out := body{}
 	var errs []fieldError
 	for _, f := range fields {
-		val, present := obj[f.name]
 		loc := []any{"body", f.name}
+		val, present := obj[f.name]
 		if !present {
-			errs = append(errs, fieldError{Type: "missing", Loc: loc, Msg: "Field required", Input: obj})
+			errs = append(errs, fieldError{Type: "missing", Loc: loc, Msg: "Field required"})
 			continue
 		}
-		switch f.kind {
-		case kindUUID:
-			s, ok := val.(string)
-			if !ok {
-				errs = append(errs, fieldError{Type: "uuid_type", Loc: loc, Msg: "UUID input should be a string, bytes or UUID object", Input: val})
-				continue
-			}
-			id, ok := parseUUID(s)
-			if !ok {
-				errs = append(errs, fieldError{Type: "uuid_parsing", Loc: loc, Msg: "Input should be a valid UUID", Input: val})
-				continue
-			}
-			out[f.name] = id
-		case kindString, kindNonEmptyString:
-			s, ok := val.(string)
-			if !ok {
-				errs = append(errs, stringType(loc, val))
-				continue
-			}
-			if f.kind == kindNonEmptyString && s == "" {
-				errs = append(errs, fieldError{
-					Type: "string_too_short", Loc: loc, Msg: "String should have at least 1 character",
-					Input: s, Ctx: map[string]any{"min_length": 1},
-				})
-				continue
-			}
-			out[f.name] = s
-		case kindStringMap:
-			m, ok := val.(map[string]any)
-			if !ok {
-				errs = append(errs, fieldError{Type: "dict_type", Loc: loc, Msg: "Input should be a valid dictionary", Input: val})
-				continue
-			}
-			keys := make([]string, 0, len(m))
-			for k := range m {
-				keys = append(keys, k)
-			}
-			slices.Sort(keys)
-			bad := false
-			for _, k := range keys {
-				switch m[k].(type) {
-				case string, nil:
-				default:
-					errs = append(errs, stringType([]any{"body", f.name, k}, m[k]))
-					bad = true
-				}
-			}
-			if !bad {
-				out[f.name] = m
-			}
+		v, ok := f.kind.check(val)
+		if !ok {
+			errs = append(errs, fieldError{Type: f.kind.typ, Loc: loc, Msg: f.kind.msg})
+			continue
 		}
+		out[f.name] = v
 	}
-	if errs != nil {
-		return nil, errs
-	}
-	return out, nil
-}
-
-func stringType(loc []any, input any) fieldError {
-	return fieldError{Type: "string_type", Loc: loc, Msg: "Input should be a valid string", Input: input}
+	return out, errs
 }
 
 // parseUUID accepts a UUID the way pydantic does (hyphenated or not, any
