@@ -345,18 +345,35 @@ func TestNewlineInRegistryURLIsRefused(t *testing.T) {
 	assert.Contains(t, main.Annotations[0].Message, "the API returned a registry_url that cannot be an output: it contains a control character (U+000A)")
 }
 
-// signalOnFirstPoll wraps the fake API and closes polled on the first GET.
-type signalOnFirstPoll struct {
+// cancelWhen wraps the fake API and cancels the step (the runner's SIGINT)
+// when the first request that match accepts arrives, before the API answers.
+type cancelWhen struct {
 	http.Handler
+	match  func(*http.Request) bool
+	cancel context.CancelFunc
 	once   sync.Once
-	polled chan struct{}
+	at     time.Time
 }
 
-func (s *signalOnFirstPoll) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodGet {
-		s.once.Do(func() { close(s.polled) })
+func (c *cancelWhen) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if c.match(r) {
+		c.once.Do(func() { c.at = time.Now(); c.cancel() })
 	}
-	s.Handler.ServeHTTP(w, r)
+	c.Handler.ServeHTTP(w, r)
+}
+
+// mainCancelledWhen runs s's main step, cancelled when a request that match
+// accepts reaches the fake API, and returns its result and how long it ran
+// after the cancellation.
+func (w *world) mainCancelledWhen(s *runner.Step, match func(*http.Request) bool) (*runner.Result, time.Duration) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	watch := &cancelWhen{Handler: w.api, match: match, cancel: cancel}
+	srv := httptest.NewServer(watch)
+	w.t.Cleanup(srv.Close)
+	s.With["api_url"] = srv.URL
+	main := w.main(ctx, s)
+	return main, time.Since(watch.at)
 }
 
 func TestCancelStopsPromptlyAndPostCleansUp(t *testing.T) {
@@ -364,21 +381,8 @@ func TestCancelStopsPromptlyAndPostCleansUp(t *testing.T) {
 	// The login is still running when the job is cancelled; post must wait
 	// for it, then log out, so it cannot finish after the logout.
 	w.api.AddCredential(fakeapi.Credential{ID: badCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: 400 * time.Millisecond})
-	watch := &signalOnFirstPoll{Handler: w.api, polled: make(chan struct{})}
-	srv := httptest.NewServer(watch)
-	defer srv.Close()
-	w.url = srv.URL
 	s := w.step("login", badCred, nil)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	var cancelledAt time.Time
-	go func() {
-		<-watch.polled
-		cancelledAt = time.Now()
-		cancel() // the runner's SIGINT
-	}()
-	main := w.main(ctx, s)
-	stoppedAfter := time.Since(cancelledAt)
+	main, stoppedAfter := w.mainCancelledWhen(s, func(r *http.Request) bool { return r.Method == http.MethodGet })
 	assert.True(t, main.Cancelled)
 	assert.NotEqual(t, 0, main.ExitCode)
 	assert.Less(t, stoppedAfter, time.Second, "stops within a second of SIGINT")
@@ -393,42 +397,16 @@ func TestCancelStopsPromptlyAndPostCleansUp(t *testing.T) {
 	assert.Empty(t, w.api.LoggedIn(), "the late login did not outlive the logout")
 }
 
-// cancelOnLogin wraps the fake API and closes arrived when a login request
-// arrives, before the API answers it.
-type cancelOnLogin struct {
-	http.Handler
-	once    sync.Once
-	arrived chan struct{}
-}
-
-func (c *cancelOnLogin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/registry-auth/login") {
-		c.once.Do(func() { close(c.arrived) })
-	}
-	c.Handler.ServeHTTP(w, r)
-}
-
 // The runner's SIGINT while the login request is in flight (its reply comes
 // a second later): main waits for the reply within the grace, saves what
 // post needs and stops; post then logs out, so nothing is left logged in.
 func TestCancelWhileTheLoginIsInFlight(t *testing.T) {
 	w := newWorld(t)
 	w.api.Script(fakeapi.RouteLogin, fakeapi.Fault{Through: true, Delay: time.Second})
-	watch := &cancelOnLogin{Handler: w.api, arrived: make(chan struct{})}
-	srv := httptest.NewServer(watch)
-	defer srv.Close()
-	w.url = srv.URL
 	s := w.step("login", ghcrCred, nil)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	var cancelledAt time.Time
-	go func() {
-		<-watch.arrived
-		cancelledAt = time.Now()
-		cancel() // the runner's SIGINT
-	}()
-	main := w.main(ctx, s)
-	stoppedAfter := time.Since(cancelledAt)
+	main, stoppedAfter := w.mainCancelledWhen(s, func(r *http.Request) bool {
+		return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/registry-auth/login")
+	})
 	assert.True(t, main.Cancelled)
 	assert.NotEqual(t, 0, main.ExitCode)
 	assert.Less(t, stoppedAfter, 3*time.Second, "waited for the reply, not for SIGTERM")

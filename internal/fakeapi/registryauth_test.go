@@ -273,10 +273,10 @@ func TestLoggedInSettlesInFinishOrder(t *testing.T) {
 			f.clock.Advance(tt.logoutAfter)
 			f.logout(t)
 			for i, at := range tt.observeAt {
-				f.clock.Set(t0.Add(at))
+				f.clock.Advance(t0.Add(at).Sub(f.clock.Now()))
 				assert.Equal(t, tt.observed[i], len(f.api.LoggedIn()) > 0, "at %v", at)
 			}
-			f.clock.Set(t0.Add(time.Minute))
+			f.clock.Advance(t0.Add(time.Minute).Sub(f.clock.Now()))
 			if tt.finallyLogged {
 				assert.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, f.api.LoggedIn())
 			} else {

@@ -15,8 +15,7 @@ import (
 // APIPath is the path under which every endpoint of the automation API lives.
 const APIPath = "/api/automation/v1"
 
-// maxBody bounds the request bodies the server reads; larger bodies are
-// answered with 413.
+// maxBody bounds the request bodies the server reads and records.
 const maxBody = 1 << 20
 
 // Server is a fake Reoclo automation API. It implements [http.Handler]. The
@@ -172,11 +171,7 @@ type response struct {
 
 // ServeHTTP implements [http.Handler].
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	tooLarge := len(body) > maxBody
-	if tooLarge {
-		body = body[:maxBody]
-	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 
 	s.mu.Lock()
 	now := s.now()
@@ -201,8 +196,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case r.Method != allow:
 			resp = detail(http.StatusMethodNotAllowed, "Method Not Allowed")
 			resp.header.Set("Allow", allow)
-		case tooLarge:
-			resp = detail(http.StatusRequestEntityTooLarge, "Request Entity Too Large")
 		default:
 			resp = s.handle(route, opID, r.Header, body, now)
 		}
