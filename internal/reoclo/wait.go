@@ -100,12 +100,8 @@ func (c *Client) wait(ctx context.Context, id string, start time.Time) (*Operati
 				return op, nil
 			}
 		case ctx.Err() != nil:
-			var interrupted *InterruptedError
 			var reqErr *RequestError
-			switch {
-			case errors.As(err, &interrupted) && interrupted.Last != "":
-				lastErr = errors.New(interrupted.Last)
-			case errors.As(err, &reqErr):
+			if errors.As(err, &reqErr) && reqErr.Err != nil {
 				lastErr = reqErr.Err
 			}
 			return last, waitError(ctx, id, last, lastErr)
@@ -130,22 +126,4 @@ func waitError(ctx context.Context, id string, last *Operation, lastErr error) e
 		e.LastStatus = last.Status
 	}
 	return e
-}
-
-// Temporary reports whether err is worth waiting out: a retryable API status,
-// a failed connection, or a reply that is not JSON.
-func Temporary(err error) bool {
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.Temporary()
-	}
-	var replyErr *ReplyError
-	if errors.As(err, &replyErr) {
-		return replyErr.Malformed()
-	}
-	var reqErr *RequestError
-	if errors.As(err, &reqErr) {
-		return !permanent(reqErr.Err)
-	}
-	return false
 }
