@@ -73,26 +73,24 @@ func (e *APIError) Error() string {
 		}
 		return fmt.Sprintf("the API's reply to %s %s could not be understood: %s", e.Method, e.URL, msg)
 	}
-	var b strings.Builder
-	b.WriteString(e.explain())
-	fmt.Fprintf(&b, " (%d %s from %s %s", e.StatusCode, http.StatusText(e.StatusCode), e.Method, e.URL)
+	request := fmt.Sprintf("%d %s from %s %s", e.StatusCode, http.StatusText(e.StatusCode), e.Method, e.URL)
 	if e.Attempts > 1 {
-		fmt.Fprintf(&b, ", after %d attempts", e.Attempts)
+		request = fmt.Sprintf("%d %s from %s %s, after %d attempts", e.StatusCode, http.StatusText(e.StatusCode), e.Method, e.URL, e.Attempts)
 	}
-	b.WriteString(")")
 	switch {
 	case len(e.Fields) > 0:
 		msgs := make([]string, 0, len(e.Fields))
 		for _, f := range e.Fields {
 			msgs = append(msgs, f.String())
 		}
-		b.WriteString(": " + strings.Join(msgs, "; "))
+		return fmt.Sprintf("%s (%s): %s", e.explain(), request, strings.Join(msgs, "; "))
 	case e.Detail != "":
-		fmt.Fprintf(&b, ": API says %q", e.Detail)
+		return fmt.Sprintf("%s (%s): API says %q", e.explain(), request, e.Detail)
 	case e.Excerpt != "":
-		b.WriteString(": " + e.Excerpt)
+		return fmt.Sprintf("%s (%s): %s", e.explain(), request, e.Excerpt)
+	default:
+		return fmt.Sprintf("%s (%s)", e.explain(), request)
 	}
-	return b.String()
 }
 
 func (e *APIError) explain() string {

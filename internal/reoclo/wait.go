@@ -54,14 +54,15 @@ func (e *WaitError) Error() string {
 	if status == "" {
 		status = "unknown"
 	}
-	msg := fmt.Sprintf("%v waiting for operation %s (last status: %s", e.Cause, e.OperationID, status)
-	if e.LastErr != nil {
-		if e.LastStatus != "" {
-			msg += ", seen before the polls began failing"
-		}
-		msg += fmt.Sprintf("; last error: %v", e.LastErr)
+	switch {
+	case e.LastErr == nil:
+		return fmt.Sprintf("%v waiting for operation %s (last status: %s)", e.Cause, e.OperationID, status)
+	case e.LastStatus == "":
+		return fmt.Sprintf("%v waiting for operation %s (last status: %s; last error: %v)", e.Cause, e.OperationID, status, e.LastErr)
+	default:
+		return fmt.Sprintf("%v waiting for operation %s (last status: %s, seen before the polls began failing; last error: %v)",
+			e.Cause, e.OperationID, status, e.LastErr)
 	}
-	return msg + ")"
 }
 
 // Unwrap returns the cause, so errors.Is(err, context.Canceled) works.

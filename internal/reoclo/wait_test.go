@@ -254,3 +254,27 @@ func TestWaitAcceptsNumberForms(t *testing.T) {
 		})
 	}
 }
+
+func TestWaitErrorReadsWhole(t *testing.T) {
+	cause := errors.New("timed out after 120s")
+	tests := []struct {
+		name string
+		err  *WaitError
+		want string
+	}{
+		{"no poll answered", &WaitError{OperationID: "op-1", Cause: cause},
+			"timed out after 120s waiting for operation op-1 (last status: unknown)"},
+		{"a status", &WaitError{OperationID: "op-1", LastStatus: "running", Cause: cause},
+			"timed out after 120s waiting for operation op-1 (last status: running)"},
+		{"polls failing from the start", &WaitError{OperationID: "op-1", LastErr: errors.New("503 Service Unavailable"), Cause: cause},
+			"timed out after 120s waiting for operation op-1 (last status: unknown; last error: 503 Service Unavailable)"},
+		{"polls failing after a status", &WaitError{OperationID: "op-1", LastStatus: "running", LastErr: errors.New("503 Service Unavailable"), Cause: cause},
+			"timed out after 120s waiting for operation op-1 (last status: running, seen before the polls began failing; last error: 503 Service Unavailable)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.EqualError(t, tc.err, tc.want)
+			assert.ErrorIs(t, tc.err, cause)
+		})
+	}
+}
