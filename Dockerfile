@@ -6,9 +6,15 @@
 ARG GO_IMAGE=golang:1.26.8-bookworm@sha256:a688600ca24f8a4d3ca77f95b0dd40704a9fc787c826660eb7ba0b641b8b175d
 
 # The build stage runs on the builder's own platform and cross-compiles for the target one
-# (TARGETOS/TARGETARCH, set by BuildKit and buildah): a multi-arch build compiles natively
-# instead of under emulation.
-FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS build
+# (TARGETOS/TARGETARCH): under BuildKit a multi-arch build compiles natively instead of under
+# emulation. BUILD_PLATFORM exists for builders that set no BUILDPLATFORM: the classic
+# builder (`DOCKER_BUILDKIT=0 docker build`, what act uses against a Docker daemon) gets
+# "linux", its own architecture, where an empty --platform would fail, and leaves
+# TARGETOS/TARGETARCH empty, so Go builds for the build stage's platform, which is also the
+# final stage's. Debian's buildah 1.28 (podman 4.3) expands no build argument in
+# FROM --platform: it builds each platform on that platform's base image.
+ARG BUILD_PLATFORM=${BUILDPLATFORM:-linux}
+FROM --platform=${BUILD_PLATFORM} ${GO_IMAGE} AS build
 WORKDIR /src
 
 # Modules first: this layer is reused until go.mod or go.sum change.
@@ -18,14 +24,15 @@ RUN go mod download
 COPY . .
 ARG TARGETOS TARGETARCH
 ARG VERSION=dev
-# One static binary; the post role is the same file under a second name (a relative
-# symlink, so the final stage copies a link, not a second binary).
+# One static binary; the post role and the logout step (logout/action.yml) are the same
+# file under other names (relative symlinks, so the final stage copies links, not binaries).
 RUN mkdir -p /out \
  && CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} go build -trimpath -buildvcs=false \
       -ldflags "-s -w -X main.version=${VERSION}" -o /out/docker-auth . \
- && ln -s docker-auth /out/docker-auth-post
+ && ln -s docker-auth /out/docker-auth-post \
+ && ln -s docker-auth /out/docker-auth-logout
 
-# Final stage: nothing but the binary, its second name and a CA bundle. The bundle goes to
+# Final stage: nothing but the binary, its other names and a CA bundle. The bundle goes to
 # /etc/ssl/cert.pem, one of the files Go's crypto/x509 reads, outside the /etc/ssl/certs
 # directory it also scans: there it would be parsed twice on every HTTPS run.
 FROM scratch

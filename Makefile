@@ -1,7 +1,7 @@
 # docker-auth: the two commands a contributor needs are `make demo` and `make test`.
 GO ?= go
 
-.PHONY: test demo bench image-test lint build
+.PHONY: test demo bench image-test runner-test lint build
 
 ## test: run every test (unit, fake API, end-to-end through the built binary) with the race detector.
 test:
@@ -19,13 +19,19 @@ bench:
 image-test:
 	$(GO) run ./internal/cmd/imagetest
 
+## runner-test: run the action under the real nektos/act and Gitea's act on podman, against the
+## fake API; rehearse the release (.github/release.sh) and build with Docker's classic builder.
+runner-test:
+	$(GO) run ./internal/cmd/runnertest
+
 ## lint: golangci-lint and actionlint at pinned versions (the workflows, then the examples/ workflows).
 lint:
 	$(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0 run ./...
 	$(GO) run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 	$(GO) run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 examples/*.yml
 
-## build: the static binary the image ships, in ./bin.
+## build: the static binary the image ships, with its post and logout names, in ./bin.
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o bin/docker-auth .
 	ln -sf docker-auth bin/docker-auth-post
+	ln -sf docker-auth bin/docker-auth-logout

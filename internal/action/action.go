@@ -1,8 +1,9 @@
-// Package action holds the two roles of the docker-auth binary: the main step
-// (log in, wait, set outputs) and the post step (log out).
+// Package action holds the three roles of the docker-auth binary: the main
+// step (log in, wait, set outputs), its post step (log out) and the explicit
+// logout step of logout/action.yml.
 //
 // The binary picks its role from the name it was invoked by (os.Args[0]); the
-// image carries it as /docker-auth and /docker-auth-post.
+// image carries it as /docker-auth, /docker-auth-post and /docker-auth-logout.
 package action
 
 import (
@@ -17,6 +18,7 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/reoclo/docker-auth/internal/config"
 	"github.com/reoclo/docker-auth/internal/reoclo"
 )
 
@@ -27,18 +29,25 @@ type Role int
 const (
 	RoleMain Role = iota
 	RolePost
+	RoleLogout
 )
 
-// PostName is the name the post entry point invokes the binary by.
-const PostName = "docker-auth-post"
+// Names the post entry point and the logout step's entry point invoke the
+// binary by.
+const (
+	PostName   = "docker-auth-post"
+	LogoutName = "docker-auth-logout"
+)
 
-// RoleOf picks the role from the invoked name (os.Args[0]): the post role for
-// docker-auth-post, whether the image copies, hard-links or symlinks it, and
-// the main role for anything else.
+// RoleOf picks the role from the invoked name (os.Args[0]), whether the image
+// copies, hard-links or symlinks it: the post role for docker-auth-post, the
+// logout role for docker-auth-logout, and the main role for anything else.
 func RoleOf(argv0 string) Role {
-	name := strings.TrimSuffix(filepath.Base(argv0), ".exe")
-	if name == PostName {
+	switch strings.TrimSuffix(filepath.Base(argv0), ".exe") {
+	case PostName:
 		return RolePost
+	case LogoutName:
+		return RoleLogout
 	}
 	return RoleMain
 }
@@ -48,6 +57,10 @@ func RoleOf(argv0 string) Role {
 type Deps struct {
 	// Getenv reads the environment: inputs, GITHUB_* and STATE_* variables.
 	Getenv func(string) string
+	// LookupEnv tells a variable set to "" from one not set at all: an input
+	// whose INPUT_ variable is absent gets action.yml's default. Nil means a
+	// variable is set when Getenv returns more than "".
+	LookupEnv func(string) (string, bool)
 	// Stdout receives the log lines and workflow commands.
 	Stdout io.Writer
 	// Now is the clock for the durations the action reports.
@@ -64,12 +77,12 @@ type Deps struct {
 
 // DefaultDeps returns the process's real environment, stdout and clock.
 func DefaultDeps(version string) Deps {
-	return Deps{Getenv: os.Getenv, Stdout: os.Stdout, Now: time.Now, Version: version}
+	return Deps{Getenv: os.Getenv, LookupEnv: os.LookupEnv, Stdout: os.Stdout, Now: time.Now, Version: version}
 }
 
 // Run runs the role named by args[0] and returns the process exit code: 0 on
-// success, 1 when the main step fails. The post step returns 0 even when the
-// logout fails: that is a warning, never a failed job.
+// success, 1 when the main step or the logout step fails. The post step
+// returns 0 even when the logout fails: that is a warning, never a failed job.
 func Run(ctx context.Context, args []string, d Deps) (code int) {
 	gh := githubactions.New(githubactions.WithWriter(d.Stdout), githubactions.WithGetenv(d.Getenv))
 	role := RoleMain
@@ -84,15 +97,40 @@ func Run(ctx context.Context, args []string, d Deps) (code int) {
 		}
 	}()
 
-	if role == RolePost {
+	run := runMain
+	switch role {
+	case RolePost:
 		runPost(ctx, gh, d)
 		return 0
+	case RoleLogout:
+		run = runLogoutStep
 	}
-	if err := runMain(ctx, gh, d); err != nil {
+	if err := run(ctx, gh, d); err != nil {
 		gh.Errorf("%s", err.Error())
 		return 1
 	}
 	return 0
+}
+
+// inputs reads the step's inputs as githubactions.Action.GetInput does
+// (INPUT_<NAME>, trimmed), except that an input whose variable is absent
+// altogether gets its default from defaults: act's post step passes only the
+// keys under `with:`, not action.yml's defaults.
+func (d Deps) inputs(defaults map[string]string) config.GetInputFunc {
+	lookup := d.LookupEnv
+	if lookup == nil {
+		lookup = func(k string) (string, bool) {
+			v := d.Getenv(k)
+			return v, v != ""
+		}
+	}
+	return func(name string) string {
+		v, ok := lookup("INPUT_" + strings.ToUpper(strings.ReplaceAll(name, " ", "_")))
+		if !ok {
+			return defaults[name]
+		}
+		return strings.TrimSpace(v)
+	}
 }
 
 // maskKey registers the API key with the runner's log masking before anything

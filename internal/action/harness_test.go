@@ -139,6 +139,8 @@ type stepResult struct {
 	stdout  string
 	outputs map[string]string
 	state   map[string]string
+	// env is what the step wrote to GITHUB_ENV.
+	env     map[string]string
 	summary string
 	files   map[string][]byte
 }
@@ -159,15 +161,12 @@ func (e *testEnv) run(ctx context.Context, role Role, state map[string]string) *
 		vars["STATE_"+k] = v
 	}
 	files := map[string]string{}
-	for _, name := range []string{"GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_STEP_SUMMARY"} {
+	for _, name := range []string{"GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_ENV", "GITHUB_STEP_SUMMARY"} {
 		p := filepath.Join(dir, name)
 		require.NoError(e.t, os.WriteFile(p, nil, 0o600))
 		vars[name], files[name] = p, p
 	}
-	argv0 := "/docker-auth"
-	if role == RolePost {
-		argv0 = "/docker-auth-post"
-	}
+	argv0 := map[Role]string{RoleMain: "/docker-auth", RolePost: "/docker-auth-post", RoleLogout: "/docker-auth-logout"}[role]
 	var out bytes.Buffer
 	policy := reoclo.NewBackoff(e.clock.Now, func() float64 { return 0 })
 	sleep := func(ctx context.Context, d time.Duration) error {
@@ -177,7 +176,11 @@ func (e *testEnv) run(ctx context.Context, role Role, state map[string]string) *
 		return e.clock.Sleep(ctx, d)
 	}
 	code := Run(ctx, []string{argv0}, Deps{
-		Getenv:  func(k string) string { return vars[k] },
+		Getenv: func(k string) string { return vars[k] },
+		LookupEnv: func(k string) (string, bool) {
+			v, ok := vars[k]
+			return v, ok
+		},
 		Stdout:  &out,
 		Now:     e.clock.Now,
 		Version: "test",
@@ -199,6 +202,7 @@ func (e *testEnv) run(ctx context.Context, role Role, state map[string]string) *
 	}
 	res.outputs = parsePairs(e.t, res.files["GITHUB_OUTPUT"])
 	res.state = parsePairs(e.t, res.files["GITHUB_STATE"])
+	res.env = parsePairs(e.t, res.files["GITHUB_ENV"])
 	res.summary = string(res.files["GITHUB_STEP_SUMMARY"])
 	return res
 }

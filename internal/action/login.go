@@ -3,6 +3,8 @@ package action
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"strings"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -14,7 +16,8 @@ import (
 // runMain is the main step: validate the inputs, start the login, save what
 // post needs, follow the operation to its end, set the outputs.
 func runMain(ctx context.Context, gh *githubactions.Action, d Deps) (err error) {
-	maskKey(gh, gh.GetInput(config.InputAPIKey))
+	in := d.inputs(config.Defaults)
+	maskKey(gh, in(config.InputAPIKey))
 	sum := stepSummary{Title: loginTitle, Result: resultFailed, Note: "Failed before any login started on the server."}
 	defer func() {
 		if err != nil {
@@ -22,7 +25,7 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) (err error) 
 		}
 		sum.write(gh, d)
 	}()
-	cfg, err := config.Load(gh.GetInput)
+	cfg, err := config.Load(in)
 	if err != nil {
 		return err
 	}
@@ -41,6 +44,7 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) (err error) 
 	stopSoft := context.AfterFunc(ctx, func() { cancelSoft(context.Cause(ctx)) })
 	defer stopSoft()
 
+	state := newStateWriter(gh, d.Getenv)
 	start := d.Now()
 	accepted, err := client.Login(reoclo.FinishInFlight(hardCtx, softCtx), reoclo.LoginRequest{
 		ServerID: cfg.ServerID, CredentialID: cfg.CredentialID, RunID: runID, RunContext: rc,
@@ -48,7 +52,7 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) (err error) 
 	if accepted != nil {
 		sum.Note = "The API started a login, but its reply could not be used."
 		if cfg.Cleanup {
-			saveForPost(gh, cfg.ServerID, accepted)
+			saveForPost(state, cfg.ServerID, accepted)
 		}
 	}
 	if err != nil {
@@ -67,8 +71,7 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) (err error) 
 		return waitFailed(err, "login", sum.Server, cfg.Timeout)
 	}
 	if cfg.Cleanup {
-		gh.SaveState(stateLoginFinished, "true")
-		saveServerName(gh, op)
+		state.finished(op)
 	}
 	took := sum.Took
 	server := serverLabel(op, cfg.ServerID)
@@ -83,6 +86,9 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) (err error) 
 	sum.Result = resultLoggedIn
 	gh.Infof("%s", fmt.Sprintf("Logged in to %s on server %s (operation %s, %.1f s)",
 		untrusted.Line(accepted.RegistryURL, maxRegistryURL), server, accepted.OperationID, took.Seconds()))
+	if name := runnerName(d.Getenv); name != "" && cfg.Cleanup {
+		gh.Noticef("%s", logoutNotice(name, d.Getenv("GITHUB_ACTION")))
+	}
 	return nil
 }
 
@@ -91,7 +97,7 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) (err error) 
 // the server and the registry (enough to log out), then the operation (to
 // wait for the login first). A registry_url that cannot be written as state
 // saves nothing: post could not log out of it.
-func saveForPost(gh *githubactions.Action, serverID string, accepted *reoclo.LoginAccepted) {
+func saveForPost(state stateWriter, serverID string, accepted *reoclo.LoginAccepted) {
 	if untrusted.CheckValue(accepted.RegistryURL, maxRegistryURL) != nil {
 		return
 	}
@@ -99,5 +105,25 @@ func saveForPost(gh *githubactions.Action, serverID string, accepted *reoclo.Log
 	if reoclo.CheckOperationID(accepted.OperationID) == nil {
 		st.OperationID = accepted.OperationID
 	}
-	st.save(gh)
+	state.save(st)
 }
+
+// logoutNotice tells people on act, Gitea or Forgejo to add the logout step:
+// Gitea's and Forgejo's runners never run a container action's post step,
+// and act runs it only from v0.2.65 on (and then only thanks to stateWriter).
+func logoutNotice(runner, step string) string {
+	id := step
+	if !stepIDPattern.MatchString(id) || strings.HasPrefix(id, "__") {
+		id = "<id of this step>"
+	}
+	why := runner + " does not run this action's post step, so nothing logs out at the end of the job."
+	if runner == "act" {
+		why = "act runs this action's post step, which logs out, only from v0.2.65 on."
+	}
+	return why + " To be sure to log out, add a step after the ones that use the registry: " +
+		"uses: reoclo/docker-auth/logout@v1, if: always(), with api_key, server_id and " +
+		"registry_url: ${{ steps." + id + ".outputs.registry_url }}."
+}
+
+// stepIDPattern is what a workflow step's id may look like.
+var stepIDPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]{0,99}$`)

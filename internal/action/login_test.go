@@ -23,6 +23,9 @@ func TestRoleOf(t *testing.T) {
 		"/docker-auth-post":               RolePost,
 		"/usr/local/bin/docker-auth-post": RolePost,
 		"./bin/docker-auth-post.exe":      RolePost,
+		"/docker-auth-logout":             RoleLogout,
+		"bin/docker-auth-logout":          RoleLogout,
+		"/docker-auth-logout-old":         RoleMain,
 		"/tmp/go-build/exe/main":          RoleMain,
 		"":                                RoleMain,
 	}

@@ -2,6 +2,7 @@ package action
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -16,8 +17,9 @@ import (
 // the main step logged in to, on the same server. Every failure here is a
 // warning: the post step never fails the job, so it returns nothing.
 func runPost(ctx context.Context, gh *githubactions.Action, d Deps) {
-	maskKey(gh, gh.GetInput(config.InputAPIKey))
-	cfg, err := config.LoadPost(gh.GetInput)
+	in := d.inputs(config.Defaults)
+	maskKey(gh, in(config.InputAPIKey))
+	cfg, err := config.LoadPost(in)
 	sum := stepSummary{Title: logoutTitle, Result: resultNotLoggedOut}
 	defer func() { sum.write(gh, d) }()
 	if err == nil && !cfg.Cleanup {
@@ -36,6 +38,9 @@ func runPost(ctx context.Context, gh *githubactions.Action, d Deps) {
 		gh.Warningf("%s", fmt.Sprintf("Not logging out: %v", stateErr))
 		sum.Note, sum.Reason = "Not logged out: the main step's saved state cannot be used.", stateErr.Error()
 		return
+	case st.Refused:
+		notOurs(gh, &sum, st.OperationID)
+		return
 	}
 	registry := untrusted.Line(st.RegistryURL, maxRegistryURL)
 	server := serverName(st.ServerName, untrusted.Line(st.ServerID, 64))
@@ -45,8 +50,20 @@ func runPost(ctx context.Context, gh *githubactions.Action, d Deps) {
 		sum.Reason = err.Error()
 		return
 	}
+	client := newClient(gh, d, cfg.API, cfg.APIKey)
+	if err := waitForLogin(ctx, gh, d, client, cfg.Timeout, st); err != nil {
+		if errors.Is(err, errLoginRefused) {
+			sum.Registry, sum.Server = "", ""
+			notOurs(gh, &sum, st.OperationID)
+			return
+		}
+		gh.Warningf("%s", fmt.Sprintf("Could not log out of %s on server %s: %v\nThe server stays logged in to %s.",
+			registry, server, err, registry))
+		sum.Reason = err.Error()
+		return
+	}
 	start := d.Now()
-	opID, err := logout(ctx, gh, d, cfg, st, server)
+	opID, err := logout(ctx, gh, d, client, cfg.Timeout, st.ServerID, st.RegistryURL, server)
 	sum.OperationID, sum.Took = opID, d.Now().Sub(start)
 	if err != nil {
 		gh.Warningf("%s", fmt.Sprintf("Could not log out of %s on server %s: %v\nThe server stays logged in to %s.",
@@ -62,14 +79,24 @@ func runPost(ctx context.Context, gh *githubactions.Action, d Deps) {
 // time for the logout before SIGTERM.
 const loginWaitAfterCancel = 5 * time.Second
 
-// logout waits (bounded) for a login that may still be running, so it cannot
-// finish after the logout, then logs out and follows the logout to its end.
-// It returns the logout's operation ID once the API has accepted it. A
-// cancellation (SIGINT) cuts the wait for the login short but not the
-// logout; only the hard stop (SIGTERM, or the end of the grace) ends it.
-func logout(ctx context.Context, gh *githubactions.Action, d Deps, cfg *config.PostConfig, st loginState, server string) (string, error) {
-	client := newClient(gh, d, cfg.API, cfg.APIKey)
-	rc, runID := runContext(gh)
+// notOurs says, in the log and the job summary, why post sends no logout
+// after a login docker login itself refused (refusedLogin).
+func notOurs(gh *githubactions.Action, sum *stepSummary, operationID string) {
+	gh.Infof("%s", fmt.Sprintf("No login to undo: docker login failed on the server (operation %s) and left its "+
+		"docker config as it was; nothing sent.", operationID))
+	sum.Note = "Nothing to log out: docker login failed on the server and left its docker config as it was."
+}
+
+// errLoginRefused is waitForLogin's answer when docker login itself refused
+// the login it waited for: there is nothing of ours to log out of.
+var errLoginRefused = errors.New("docker login refused: nothing to undo")
+
+// waitForLogin waits (bounded) for a login main did not see end, so it cannot
+// finish after the logout. It fails with errLoginRefused when docker login
+// itself refused (refusedLogin), or when stopped hard before the logout could
+// be sent; a login that does not finish is only a warning. A cancellation
+// (SIGINT) cuts the wait short, after loginWaitAfterCancel.
+func waitForLogin(ctx context.Context, gh *githubactions.Action, d Deps, client *reoclo.Client, timeout time.Duration, st loginState) error {
 	soft := ctx
 	ctx = hardOf(ctx)
 
@@ -78,7 +105,7 @@ func logout(ctx context.Context, gh *githubactions.Action, d Deps, cfg *config.P
 	case st.OperationID == "":
 		gh.Warningf("%s", "The login cannot be followed (the API's reply named no usable operation); logging out without waiting for it.")
 	default:
-		waitCtx, cancel := d.withTimeout(ctx, cfg.Timeout)
+		waitCtx, cancel := d.withTimeout(ctx, timeout)
 		waitCtx, stopWaiting := context.WithCancelCause(waitCtx)
 		stop := context.AfterFunc(soft, func() {
 			// Still within the grace: wait a little longer, then log out.
@@ -94,19 +121,32 @@ func logout(ctx context.Context, gh *githubactions.Action, d Deps, cfg *config.P
 		cancel()
 		switch {
 		case ctx.Err() != nil:
-			return "", fmt.Errorf("cancelled before the logout was sent: %w", context.Cause(ctx))
+			return fmt.Errorf("cancelled before the logout was sent: %w", context.Cause(ctx))
 		case err != nil:
 			gh.Warningf("%s", fmt.Sprintf("The login operation %s did not finish (%v); logging out anyway.", st.OperationID, err))
+		case refusedLogin(op):
+			return errLoginRefused
 		default:
 			gh.Debugf("login operation %s ended with status %s", st.OperationID, untrusted.Line(op.Status, 40))
 		}
 	}
+	return nil
+}
 
-	ctx, cancel := d.withTimeout(ctx, cfg.Timeout)
+// logout logs out of registryURL on serverID and follows the logout to its
+// end, within timeout. It returns the logout's operation ID once the API has
+// accepted it; server names the server in errors. A cancellation (SIGINT)
+// does not stop it; only the hard stop (SIGTERM, or the end of the grace)
+// does.
+func logout(ctx context.Context, gh *githubactions.Action, d Deps, client *reoclo.Client, timeout time.Duration,
+	serverID, registryURL, server string,
+) (string, error) {
+	rc, runID := runContext(gh)
+	ctx, cancel := d.withTimeout(hardOf(ctx), timeout)
 	defer cancel()
 	start := d.Now()
 	accepted, err := client.Logout(ctx, reoclo.LogoutRequest{
-		ServerID: st.ServerID, RegistryURL: st.RegistryURL, RunID: runID, RunContext: rc,
+		ServerID: serverID, RegistryURL: registryURL, RunID: runID, RunContext: rc,
 	})
 	if err != nil {
 		return "", err
@@ -114,13 +154,43 @@ func logout(ctx context.Context, gh *githubactions.Action, d Deps, cfg *config.P
 	if accepted.Status != reoclo.StatusCompleted {
 		op, err := client.Follow(ctx, accepted.OperationID)
 		if err != nil {
-			return accepted.OperationID, waitFailed(err, "logout", serverLabel(op, server), cfg.Timeout)
+			return accepted.OperationID, waitFailed(err, "logout", serverLabel(op, server), timeout)
 		}
 		if !op.Succeeded() {
 			return accepted.OperationID, commandFailed(d, "docker logout", serverLabel(op, server), op)
 		}
 	}
 	gh.Infof("%s", fmt.Sprintf("Logged out of %s (operation %s, %.1f s)",
-		untrusted.Line(st.RegistryURL, maxRegistryURL), accepted.OperationID, d.Now().Sub(start).Seconds()))
+		untrusted.Line(registryURL, maxRegistryURL), accepted.OperationID, d.Now().Sub(start).Seconds()))
 	return accepted.OperationID, nil
+}
+
+// runLogoutStep is the explicit logout step (logout/action.yml): validate the
+// inputs, log out of registry_url on server_id and follow the logout to its
+// end. Unlike the post step, a failure fails the step.
+func runLogoutStep(ctx context.Context, gh *githubactions.Action, d Deps) (err error) {
+	in := d.inputs(config.LogoutDefaults)
+	maskKey(gh, in(config.InputAPIKey))
+	sum := stepSummary{Title: logoutTitle, Result: resultNotLoggedOut, Note: "Failed before any logout started on the server."}
+	defer func() {
+		if err != nil {
+			sum.Reason = err.Error()
+		}
+		sum.write(gh, d)
+	}()
+	cfg, err := config.LoadLogout(in)
+	if err != nil {
+		return err
+	}
+	registry := untrusted.Line(cfg.RegistryURL, maxRegistryURL)
+	sum.Registry, sum.Server = cfg.RegistryURL, cfg.ServerID
+	client := newClient(gh, d, cfg.API, cfg.APIKey)
+	start := d.Now()
+	opID, err := logout(ctx, gh, d, client, cfg.Timeout, cfg.ServerID, cfg.RegistryURL, cfg.ServerID)
+	sum.OperationID, sum.Took = opID, d.Now().Sub(start)
+	if err != nil {
+		return fmt.Errorf("could not log out of %s on server %s: %w", registry, cfg.ServerID, err)
+	}
+	sum.Result = resultLoggedOut
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -21,6 +22,17 @@ func loadActionYML(t *testing.T) *runner.Action {
 	a, err := runner.LoadAction(filepath.Join("..", "..", "action.yml"))
 	require.NoError(t, err)
 	return a
+}
+
+// declaredDefaults maps each input of a that declares a default to it.
+func declaredDefaults(a *runner.Action) map[string]string {
+	m := map[string]string{}
+	for n, in := range a.Inputs {
+		if in.HasDefault {
+			m[n] = in.Default
+		}
+	}
+	return m
 }
 
 // inputsRead records every input name the config package asks for.
@@ -95,6 +107,10 @@ func TestActionYMLMatchesTheCode(t *testing.T) {
 		assert.Equal(t, "120", a.Inputs["timeout"].Default)
 	})
 
+	t.Run("the code's defaults for absent inputs are action.yml's", func(t *testing.T) {
+		assert.Equal(t, declaredDefaults(a), config.Defaults)
+	})
+
 	t.Run("the defaults are valid inputs", func(t *testing.T) {
 		in := map[string]string{"api_key": testKey, "server_id": serverID, "credential_id": ghcrCred}
 		for n, def := range a.Inputs {
@@ -122,4 +138,92 @@ func TestActionYMLMatchesTheCode(t *testing.T) {
 		sort.Strings(declared)
 		assert.Equal(t, declared, set)
 	})
+}
+
+func TestLogoutActionYMLMatchesTheCode(t *testing.T) {
+	a, err := runner.LoadAction(filepath.Join("..", "..", "logout", "action.yml"))
+	require.NoError(t, err)
+	main := loadActionYML(t)
+
+	t.Run("metadata GitHub requires", func(t *testing.T) {
+		assert.NotEmpty(t, a.Name)
+		assert.NotEqual(t, main.Name, a.Name, "a Marketplace name is unique")
+		assert.NotEmpty(t, a.Description)
+		assert.NotEmpty(t, a.Branding["icon"])
+		assert.NotEmpty(t, a.Branding["color"])
+	})
+
+	t.Run("runs: the main action's image, the logout entry point, no post step", func(t *testing.T) {
+		assert.Equal(t, "docker", a.Runs.Using)
+		assert.Equal(t, "/"+LogoutName, a.Runs.Entrypoint)
+		assert.Equal(t, RoleLogout, RoleOf(a.Runs.Entrypoint))
+		assert.Empty(t, a.Runs.PostEntrypoint)
+		assert.Empty(t, a.Runs.PreEntrypoint)
+		if strings.HasPrefix(main.Runs.Image, "docker://") {
+			assert.Equal(t, main.Runs.Image, a.Runs.Image, "a release pins both to the same image")
+			return
+		}
+		// The runner resolves a Dockerfile against the action's directory and
+		// builds it with the Dockerfile's directory as the context.
+		mainDockerfile, err := filepath.Abs(filepath.Join("..", "..", main.Runs.Image))
+		require.NoError(t, err)
+		logoutDockerfile, err := filepath.Abs(filepath.Join("..", "..", "logout", a.Runs.Image))
+		require.NoError(t, err)
+		assert.Equal(t, mainDockerfile, logoutDockerfile)
+		assert.FileExists(t, logoutDockerfile)
+	})
+
+	t.Run("inputs: declared in the code's order, read by LoadLogout", func(t *testing.T) {
+		assert.Equal(t, config.LogoutInputs, a.InputNames)
+		read := inputsRead(func(g config.GetInputFunc) { _, _ = config.LoadLogout(g) })
+		declared := append([]string(nil), a.InputNames...)
+		sort.Strings(declared)
+		assert.Equal(t, declared, read)
+		for _, n := range []string{"api_key", "server_id", "registry_url"} {
+			assert.True(t, a.Inputs[n].Required, n)
+			assert.False(t, a.Inputs[n].HasDefault, n)
+		}
+		for n, in := range a.Inputs {
+			assert.NotEmpty(t, in.Description, "input %s", n)
+		}
+	})
+
+	t.Run("defaults: the code's, and the main action's", func(t *testing.T) {
+		assert.Equal(t, declaredDefaults(a), config.LogoutDefaults)
+		for n, def := range config.LogoutDefaults {
+			assert.Equal(t, main.Inputs[n].Default, def, n)
+		}
+	})
+
+	t.Run("the defaults are valid inputs", func(t *testing.T) {
+		in := map[string]string{"api_key": testKey, "server_id": serverID, "registry_url": "ghcr.io"}
+		for n, def := range declaredDefaults(a) {
+			in[n] = def
+		}
+		_, err := config.LoadLogout(func(n string) string { return in[n] })
+		assert.NoError(t, err)
+	})
+
+	t.Run("no outputs", func(t *testing.T) {
+		assert.Empty(t, a.Outputs)
+	})
+}
+
+// act evaluates ${{ }} in action.yml's input descriptions and fails the step
+// when one does not parse (seen with act v0.2.89), so no description holds one.
+func TestNoExpressionsInDescriptions(t *testing.T) {
+	for _, path := range []string{filepath.Join("..", "..", "action.yml"), filepath.Join("..", "..", "logout", "action.yml")} {
+		a, err := runner.LoadAction(path)
+		require.NoError(t, err)
+		texts := map[string]string{"description": a.Description}
+		for n, in := range a.Inputs {
+			texts["input "+n] = in.Description
+		}
+		for n, out := range a.Outputs {
+			texts["output "+n] = out.Description
+		}
+		for where, text := range texts {
+			assert.NotContains(t, text, "${{", "%s: %s", path, where)
+		}
+	}
 }

@@ -1,5 +1,5 @@
 // Package binary builds the docker-auth binary as the image does (static,
-// trimmed, stripped) and gives it its second name, for the end-to-end test,
+// trimmed, stripped) and gives it its other names, for the end-to-end test,
 // the demo and the benchmark.
 package binary
 
@@ -14,13 +14,15 @@ import (
 	"strings"
 )
 
-// Names of the binary in the image: the main and the post entry point.
+// Names of the binary in the image: the main and the post entry point of
+// action.yml, and the entry point of logout/action.yml.
 const (
-	Name     = "docker-auth"
-	PostName = "docker-auth-post"
+	Name       = "docker-auth"
+	PostName   = "docker-auth-post"
+	LogoutName = "docker-auth-logout"
 )
 
-// PostLink is how the post entry point's name points at the binary.
+// PostLink is how the post and logout entry points' names point at the binary.
 type PostLink int
 
 // The ways an image can carry the second name.
@@ -50,8 +52,8 @@ func BuildArgs(version, out string) []string {
 }
 
 // Build compiles the module's main package into dir/docker-auth as the image
-// does (BuildArgs, CGO_ENABLED=0), and adds dir/docker-auth-post as link. It
-// fails with the compiler's output when the build fails.
+// does (BuildArgs, CGO_ENABLED=0), and adds its other names as link
+// (AddNames). It fails with the compiler's output when the build fails.
 func Build(ctx context.Context, dir, version string, link PostLink) error {
 	root, err := ModuleRoot(ctx)
 	if err != nil {
@@ -65,12 +67,25 @@ func Build(ctx context.Context, dir, version string, link PostLink) error {
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("go build: %w\n%s", err, out.String())
 	}
-	return AddPostName(dir, link)
+	return AddNames(dir, link)
+}
+
+// AddNames gives dir/docker-auth its other names, dir/docker-auth-post and
+// dir/docker-auth-logout, as the image does.
+func AddNames(dir string, link PostLink) error {
+	if err := AddPostName(dir, link); err != nil {
+		return err
+	}
+	return addName(dir, LogoutName, link)
 }
 
 // AddPostName gives dir/docker-auth its second name dir/docker-auth-post.
 func AddPostName(dir string, link PostLink) error {
-	bin, post := filepath.Join(dir, Name), filepath.Join(dir, PostName)
+	return addName(dir, PostName, link)
+}
+
+func addName(dir, name string, link PostLink) error {
+	bin, post := filepath.Join(dir, Name), filepath.Join(dir, name)
 	_ = os.Remove(post)
 	switch link {
 	case Symlink:

@@ -20,10 +20,32 @@ const (
 	InputCleanup      = "cleanup"
 	InputAPIURL       = "api_url"
 	InputTimeout      = "timeout"
+	// InputRegistryURL is an input of the logout step (logout/action.yml) only.
+	InputRegistryURL = "registry_url"
 )
 
 // Inputs lists every input the action reads, in the order action.yml declares them.
 var Inputs = []string{InputAPIKey, InputServerID, InputCredentialID, InputCleanup, InputAPIURL, InputTimeout}
+
+// LogoutInputs lists every input the logout step reads, in the order
+// logout/action.yml declares them.
+var LogoutInputs = []string{InputAPIKey, InputServerID, InputRegistryURL, InputAPIURL, InputTimeout}
+
+// Defaults are action.yml's input defaults. A runner that leaves an input's
+// INPUT_ variable out altogether (act's post step passes only the keys under
+// `with:`) gets these; a test holds them equal to action.yml's.
+var Defaults = map[string]string{
+	InputCleanup: "true",
+	InputAPIURL:  "https://api.reoclo.com",
+	InputTimeout: "120",
+}
+
+// LogoutDefaults are logout/action.yml's input defaults, the main action's
+// for the inputs they share.
+var LogoutDefaults = map[string]string{
+	InputAPIURL:  Defaults[InputAPIURL],
+	InputTimeout: Defaults[InputTimeout],
+}
 
 // GetInputFunc returns the value of the named input, trimmed, or "" when it is
 // not set. githubactions.Action.GetInput is one.
@@ -51,6 +73,22 @@ type PostConfig struct {
 	APIKey  string
 	Cleanup bool
 	API     *url.URL
+	Timeout time.Duration
+}
+
+// LogoutConfig is what the logout step (logout/action.yml) needs: every
+// input, parsed.
+type LogoutConfig struct {
+	// APIKey is the Reoclo automation key. Never print it.
+	APIKey string
+	// ServerID is the UUID of the server that runs docker logout.
+	ServerID string
+	// RegistryURL is the registry to log out of, as the login step's
+	// registry_url output gives it.
+	RegistryURL string
+	// API is the validated base URL of the Reoclo API.
+	API *url.URL
+	// Timeout bounds the wait for the logout, retries included.
 	Timeout time.Duration
 }
 
@@ -124,6 +162,22 @@ func LoadPost(get GetInputFunc) (*PostConfig, error) {
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
+	}
+	return cfg, nil
+}
+
+// LoadLogout reads and validates every input of the logout step. Like Load,
+// it returns every problem at once, each an *InputError.
+func LoadLogout(get GetInputFunc) (*LogoutConfig, error) {
+	cfg := &LogoutConfig{}
+	var errs [5]error
+	cfg.APIKey, errs[0] = apiKey(get(InputAPIKey))
+	cfg.ServerID, errs[1] = uuidInput(InputServerID, get(InputServerID))
+	cfg.RegistryURL, errs[2] = registryURLInput(get(InputRegistryURL))
+	cfg.API, errs[3] = ParseAPIURL(get(InputAPIURL))
+	cfg.Timeout, errs[4] = timeoutInput(get(InputTimeout))
+	if err := errors.Join(errs[:]...); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }

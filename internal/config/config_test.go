@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -205,5 +206,54 @@ func TestLoadPost(t *testing.T) {
 		var ie *InputError
 		require.ErrorAs(t, err, &ie)
 		assert.Equal(t, InputCleanup, ie.Input)
+	})
+}
+
+func TestLoadLogout(t *testing.T) {
+	in := func(overrides map[string]string) GetInputFunc {
+		m := map[string]string{InputAPIKey: goodKey, InputServerID: "6F1C2B8E-3D4A-4E5F-9A6B-7C8D9E0F1A2B", InputRegistryURL: "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+			InputAPIURL: "https://api.reoclo.com", InputTimeout: "30"}
+		for k, v := range overrides {
+			m[k] = v
+		}
+		return func(name string) string { return m[name] }
+	}
+	t.Run("valid", func(t *testing.T) {
+		cfg, err := LoadLogout(in(nil))
+		require.NoError(t, err)
+		assert.Equal(t, goodKey, cfg.APIKey)
+		assert.Equal(t, goodServer, cfg.ServerID)
+		assert.Equal(t, "123456789012.dkr.ecr.eu-west-1.amazonaws.com", cfg.RegistryURL)
+		assert.Equal(t, 30*time.Second, cfg.Timeout)
+	})
+	for _, tc := range []struct{ name, input, value, want string }{
+		{"registry missing", InputRegistryURL, "", "input registry_url: is required but empty (set it in the step's with:, typically to ${{ steps.<login step id>.outputs.registry_url }})"},
+		{"registry with newline", InputRegistryURL, "ghcr.io\nregistry_type=x", `input registry_url: must be one registry such as ghcr.io, with no spaces, line breaks or control characters (got "ghcr.io\nregistry_type=x")`},
+		{"registry with tab", InputRegistryURL, "ghcr.io\t", "input registry_url: must be one registry"},
+		{"registry with escape", InputRegistryURL, "ghcr.io\x1b[2J", "input registry_url: must be one registry"},
+		{"registry not UTF-8", InputRegistryURL, "ghcr.io\xff", "input registry_url: must be one registry"},
+		{"registry too long", InputRegistryURL, strings.Repeat("a", 2049), "input registry_url: must be at most 2048 bytes (got 2049)"},
+		{"server not uuid", InputServerID, "prod", "input server_id: must be a UUID"},
+		{"key with space", InputAPIKey, "rca_a b", "input api_key: must be a single token"},
+		{"http", InputAPIURL, "http://api.reoclo.com", "input api_url: must use https"},
+		{"timeout", InputTimeout, "0", "input timeout: must be more than 0 seconds"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := LoadLogout(in(map[string]string{tc.input: tc.value}))
+			assert.Nil(t, cfg)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			var ie *InputError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tc.input, ie.Input)
+		})
+	}
+	t.Run("every problem at once, never the key", func(t *testing.T) {
+		_, err := LoadLogout(in(map[string]string{InputAPIKey: "rca_sup3r secret", InputServerID: "", InputRegistryURL: "", InputTimeout: "x"}))
+		require.Error(t, err)
+		for _, want := range []string{"input api_key", "input server_id", "input registry_url", "input timeout"} {
+			assert.Contains(t, err.Error(), want)
+		}
+		assert.NotContains(t, err.Error(), "sup3r")
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // uuidPattern matches the canonical 8-4-4-4-12 hexadecimal form.
@@ -99,6 +100,30 @@ func timeoutInput(v string) (time.Duration, error) {
 		return 0, &InputError{Input: InputTimeout, Problem: fmt.Sprintf("must be at least 0.001 seconds (got %s)", v)}
 	}
 	return d, nil
+}
+
+// maxRegistryURL bounds the registry_url input, as the action bounds the
+// registry_url the API returns.
+const maxRegistryURL = 2048
+
+// registryURLInput checks the logout step's registry_url: one registry as
+// the login step's registry_url output gives it (ghcr.io, docker.io, an ECR
+// host…), with no white space or control characters.
+func registryURLInput(v string) (string, error) {
+	if err := required(InputRegistryURL, v); err != nil {
+		return "", &InputError{Input: InputRegistryURL, Problem: "is required but empty (set it in the step's with:, " +
+			"typically to ${{ steps.<login step id>.outputs.registry_url }})"}
+	}
+	if len(v) > maxRegistryURL {
+		return "", &InputError{Input: InputRegistryURL, Problem: fmt.Sprintf("must be at most %d bytes (got %d)", maxRegistryURL, len(v))}
+	}
+	for _, r := range v {
+		if r == utf8.RuneError || unicode.IsSpace(r) || unicode.IsControl(r) {
+			return "", &InputError{Input: InputRegistryURL, Problem: fmt.Sprintf(
+				"must be one registry such as ghcr.io, with no spaces, line breaks or control characters (got %q)", clip(v))}
+		}
+	}
+	return v, nil
 }
 
 // clip shortens a user's value for quoting in an error message.

@@ -2,7 +2,8 @@
 // container action: action.yml's inputs and defaults as INPUT_* variables,
 // real GITHUB_OUTPUT / GITHUB_STATE / GITHUB_STEP_SUMMARY files parsed by the
 // runner's rules, STATE_* for the post step, workflow commands processed on
-// stdout, against the fake Reoclo API on 127.0.0.1.
+// stdout, against the fake Reoclo API on 127.0.0.1. runners_test.go runs it
+// as act and Gitea's runner do (runner.Flavor), with logout/action.yml too.
 package e2e
 
 import (
@@ -63,7 +64,7 @@ func buildAndRun(m *testing.M) int {
 		if err := os.Mkdir(dir, 0o755); err == nil {
 			err = os.Link(filepath.Join(first, binary.Name), filepath.Join(dir, binary.Name))
 			if err == nil {
-				err = binary.AddPostName(dir, link)
+				err = binary.AddNames(dir, link)
 			}
 			if err != nil {
 				fmt.Fprintln(os.Stderr, err)
@@ -82,6 +83,8 @@ type world struct {
 	url    string
 	job    *runner.Job
 	action *runner.Action
+	// logout is logout/action.yml.
+	logout *runner.Action
 	exec   runner.Exec
 }
 
@@ -99,11 +102,13 @@ func newWorld(t *testing.T) *world {
 	require.NoError(t, err)
 	action, err := runner.LoadAction(filepath.Join(root, "action.yml"))
 	require.NoError(t, err)
+	logout, err := runner.LoadAction(filepath.Join(root, "logout", "action.yml"))
+	require.NoError(t, err)
 	job := runner.NewJob(t.TempDir())
 	// On GitHub the key comes from a secret, which the runner masks in the
 	// step's header; the action must mask it too, checked through Masks.
 	job.Secrets = []string{apiKey}
-	return &world{t: t, api: api, url: srv.URL, job: job, action: action, exec: runner.HostExec(binDirs[binary.Symlink])}
+	return &world{t: t, api: api, url: srv.URL, job: job, action: action, logout: logout, exec: runner.HostExec(binDirs[binary.Symlink])}
 }
 
 // step is a `uses:` step with the required inputs; action.yml's defaults
@@ -189,39 +194,58 @@ func TestDefaultsComeFromActionYML(t *testing.T) {
 	assert.NotContains(t, main.ProcessEnv, "INPUT_API-KEY")
 }
 
+// Two logins in one job: each post step logs out of its own registry. On act
+// the steps have no IDs (act numbers them), so each post step finds its own
+// state copy.
 func TestTwoRegistriesTwoPosts(t *testing.T) {
-	w := newWorld(t)
-	ghcr := w.step("ghcr", ghcrCred, nil)
-	hub := w.step("hub", hubCred, nil)
-	mainGHCR := w.main(context.Background(), ghcr)
-	mainHub := w.main(context.Background(), hub)
-	require.False(t, mainGHCR.Failed, mainGHCR.LogText())
-	require.False(t, mainHub.Failed, mainHub.LogText())
-	assert.Equal(t, "ghcr.io", mainGHCR.Outputs["registry_url"])
-	assert.Equal(t, "docker.io", mainHub.Outputs["registry_url"])
-	assert.Equal(t, map[string][]string{serverID: {"docker.io", "ghcr.io"}}, w.api.LoggedIn())
+	for _, flavor := range []runner.Flavor{runner.GitHub, runner.Act} {
+		t.Run(flavor.String(), func(t *testing.T) {
+			w := newWorld(t)
+			w.job.Flavor = flavor
+			ghcr, hub := w.step("ghcr", ghcrCred, nil), w.step("hub", hubCred, nil)
+			if flavor == runner.Act {
+				ghcr.ID, hub.ID = "", ""
+			}
+			mainGHCR := w.main(context.Background(), ghcr)
+			mainHub := w.main(context.Background(), hub)
+			require.False(t, mainGHCR.Failed, mainGHCR.LogText())
+			require.False(t, mainHub.Failed, mainHub.LogText())
+			assert.Equal(t, "ghcr.io", mainGHCR.Outputs["registry_url"])
+			assert.Equal(t, "docker.io", mainHub.Outputs["registry_url"])
+			assert.Equal(t, map[string][]string{serverID: {"docker.io", "ghcr.io"}}, w.api.LoggedIn())
 
-	// Post steps run in reverse order; each logs out of its own registry.
-	postHub := w.post(hub, mainHub)
-	assert.Contains(t, postHub.LogText(), "Logged out of docker.io")
-	assert.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, w.api.LoggedIn())
-	postGHCR := w.post(ghcr, mainGHCR)
-	assert.Contains(t, postGHCR.LogText(), "Logged out of ghcr.io")
-	assert.Empty(t, w.api.LoggedIn())
+			// Post steps run in reverse order; each logs out of its own registry.
+			postHub := w.post(hub, mainHub)
+			assert.Contains(t, postHub.LogText(), "Logged out of docker.io")
+			assert.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, w.api.LoggedIn())
+			postGHCR := w.post(ghcr, mainGHCR)
+			assert.Contains(t, postGHCR.LogText(), "Logged out of ghcr.io")
+			assert.Empty(t, w.api.LoggedIn())
+		})
+	}
 }
 
+// With cleanup false nothing is saved, nothing is sent at the end, and on act
+// no logout step is suggested.
 func TestCleanupFalse(t *testing.T) {
-	w := newWorld(t)
-	s := w.step("login", ghcrCred, map[string]string{"cleanup": "false"})
-	main := w.main(context.Background(), s)
-	require.False(t, main.Failed, main.LogText())
-	assert.Empty(t, main.State)
-	n := len(w.requests())
-	post := w.post(s, main)
-	assert.False(t, post.Failed)
-	assert.Equal(t, "Cleanup is off (cleanup: false): staying logged in; nothing sent.", post.Log[len(post.Log)-1])
-	assert.Len(t, w.requests(), n)
-	assert.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, w.api.LoggedIn())
+	for _, flavor := range []runner.Flavor{runner.GitHub, runner.Act} {
+		t.Run(flavor.String(), func(t *testing.T) {
+			w := newWorld(t)
+			w.job.Flavor = flavor
+			s := w.step("login", ghcrCred, map[string]string{"cleanup": "false"})
+			main := w.main(context.Background(), s)
+			require.False(t, main.Failed, main.LogText())
+			assert.Empty(t, main.State)
+			assert.Empty(t, main.Env)
+			assert.Empty(t, main.Annotations, "no notice")
+			n := len(w.requests())
+			post := w.post(s, main)
+			assert.False(t, post.Failed)
+			assert.Equal(t, "Cleanup is off (cleanup: false): staying logged in; nothing sent.", post.Log[len(post.Log)-1])
+			assert.Len(t, w.requests(), n)
+			assert.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, w.api.LoggedIn())
+		})
+	}
 }
 
 func TestBadInputSendsNothing(t *testing.T) {

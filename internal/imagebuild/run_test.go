@@ -67,8 +67,9 @@ func TestStatusFilter(t *testing.T) {
 	})
 }
 
-// busyboxImage commits a tiny image holding only the host's static busybox, or skips the
-// test when buildah cannot run here (not installed, or not root).
+// busyboxImage commits a tiny image holding only the host's static busybox, its applets and
+// a script that replaces the sleep applet, or skips the test when buildah cannot run here
+// (not installed, or not root).
 func busyboxImage(t *testing.T) (*Buildah, string) {
 	t.Helper()
 	if _, err := exec.LookPath("buildah"); err != nil {
@@ -80,18 +81,13 @@ func busyboxImage(t *testing.T) (*Buildah, string) {
 	if ok, _ := isStatic(BusyboxPath); !ok {
 		t.Skip("no static busybox at " + BusyboxPath)
 	}
-	ctx := t.Context()
 	b := New(t.TempDir(), nil)
 	t.Cleanup(func() { assert.NoError(t, b.Remove(context.Background())) })
-	ctr, err := b.from(ctx, "scratch")
-	require.NoError(t, err)
-	root, err := b.output(ctx, "mount", ctr)
-	require.NoError(t, err)
-	require.NoError(t, copyFile(BusyboxPath, filepath.Join(root, "bin/busybox")))
-	_, err = b.output(ctx, "umount", ctr)
-	require.NoError(t, err)
 	const ref = "localhost/imagebuild-test:busybox"
-	require.NoError(t, b.run(ctx, "commit", "--rm", "--quiet", ctr, ref))
+	require.NoError(t, b.BuildBusyboxImage(t.Context(), ref, BusyboxImage{
+		Busybox: BusyboxPath,
+		Scripts: map[string]string{"/bin/sleep": "#!/bin/busybox sh\necho \"not sleeping $*\"\n"},
+	}))
 	return b, ref
 }
 
@@ -113,6 +109,7 @@ func TestRunInContainer(t *testing.T) {
 			wantStdout: "hello /work from host\n",
 		},
 		{name: "exit code and stderr", script: `echo oops >&2; exit 3`, wantCode: 3, wantStderr: "oops\n"},
+		{name: "applets linked, the script kept", script: `ls /bin/cat >/dev/null && /bin/sleep 9`, wantStdout: "not sleeping 9\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

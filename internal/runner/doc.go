@@ -21,6 +21,10 @@
 // Where the runner's behaviour depends on the platform, this package follows the Linux runner:
 // container actions run only there.
 //
+// [Job.Flavor] switches to the few differences of other runners that matter to a container action:
+// [Act] (nektos/act: ACT=true, and a post step without STATE_* or input defaults) and [Gitea]
+// (Gitea's and Forgejo's runners: GITEA_ACTIONS=true, and no post step for container actions).
+//
 // What is deliberately not emulated: problem matchers (::add-matcher / ::remove-matcher are
 // accepted and ignored), the secret masker's encoded variants (base64, JSON, URL escapes of a
 // mask), expressions in input defaults and args other than ${{ inputs.NAME }}, path translation of

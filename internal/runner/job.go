@@ -53,10 +53,46 @@ type Job struct {
 	LiveLog io.Writer
 	// Now is the clock for Result.Duration.
 	Now func() time.Time
+	// Flavor is the runner emulated: GitHub's (the zero value), act, or Gitea's and Forgejo's.
+	Flavor Flavor
+
+	// actIDs are the step IDs act gives steps without an id: their index in the job.
+	actIDs map[*Step]string
 
 	masks       masker
 	prependPath []string
 	fileSuffix  string
+}
+
+// Flavor is a runner whose handling of container actions the Job emulates. Apart from what each
+// flavor lists, every flavor behaves as GitHub's runner.
+type Flavor int
+
+const (
+	// GitHub is actions/runner, as runner-contract.md describes it.
+	GitHub Flavor = iota
+	// Act is nektos/act (v0.2.89): every step's environment has ACT=true; a step without an ID gets
+	// its index in the job as GITHUB_ACTION; the post step gets no STATE_* and, of the inputs, only
+	// the keys under `with:` (no defaults). Variables a step writes to GITHUB_ENV reach later steps
+	// and post steps, as on GitHub.
+	Act
+	// Gitea is Gitea's act fork (v0.261.10) and Forgejo's runner (v12): GITEA_ACTIONS=true in every
+	// step's environment (Forgejo's also sets FORGEJO_ACTIONS=true: add it to Job.Context), and no
+	// post step for a container action: RunPost returns a Skipped result.
+	Gitea
+)
+
+// String names the flavor.
+func (f Flavor) String() string {
+	switch f {
+	case GitHub:
+		return "github"
+	case Act:
+		return "act"
+	case Gitea:
+		return "gitea"
+	}
+	return fmt.Sprintf("Flavor(%d)", int(f))
 }
 
 // Step is one `uses:` step of the workflow that runs the action.
@@ -147,6 +183,8 @@ func (j *Job) RunMain(ctx context.Context, s *Step, exec Exec) (*Result, error) 
 // RunPost runs the step's post entry point (runs.post-entrypoint) after main, as the runner does at
 // the end of the job: the environment is rebuilt (inputs with their defaults again) and every entry
 // main saved to GITHUB_STATE (or with ::save-state) arrives as STATE_<name>, the name's case kept.
+// Job.Flavor changes that: act passes neither STATE_* nor input defaults, and Gitea runs no post
+// step at all (the Result has Skipped set).
 // runs.post-if is honoured: always() (the default), success(), failure(), cancelled(),
 // !cancelled() and "success() || failure()", optionally inside ${{ }}, evaluated against
 // Job.Failed and Job.Cancelled; any other condition is reported as unsupported. When the condition
@@ -170,11 +208,15 @@ func (j *Job) RunPost(ctx context.Context, s *Step, main *Result, exec Exec) (*R
 	if err != nil {
 		return nil, fmt.Errorf("run post: %w", err)
 	}
-	if !ok {
+	if !ok || j.Flavor == Gitea {
 		return &Result{Stage: StagePost, Skipped: true, Outputs: map[string]string{}, State: map[string]string{},
 			Env: map[string]string{}, Files: map[string][]byte{}}, nil
 	}
-	return j.runStep(ctx, s, StagePost, entry, main.State, exec)
+	state := main.State
+	if j.Flavor == Act {
+		state = nil
+	}
+	return j.runStep(ctx, s, StagePost, entry, state, exec)
 }
 
 func checkStep(s *Step) error {
@@ -331,6 +373,9 @@ func (j *Job) runStep(ctx context.Context, s *Step, stage Stage, entry string, s
 	}
 
 	inputs := j.resolveInputs(s, lg, res)
+	if stage == StagePost && j.Flavor == Act {
+		inputs = slices.DeleteFunc(inputs, func(in input) bool { return !hasFold(s.With, in.name) })
+	}
 
 	if stage == StageMain {
 		lg.output("##[group]Run " + uses)
@@ -502,7 +547,10 @@ func (j *Job) buildEnv(s *Step, envCtx *envList, state map[string]string, inputs
 		repo, ref, _ = strings.Cut(DefaultUses, "@")
 	}
 	action := s.ID
-	if action == "" {
+	switch {
+	case action == "" && j.Flavor == Act:
+		action = j.actID(s)
+	case action == "":
 		action = "__" + strings.ReplaceAll(repo, "/", "_")
 	}
 	env.set("GITHUB_ACTION", action)
@@ -514,6 +562,12 @@ func (j *Job) buildEnv(s *Step, envCtx *envList, state map[string]string, inputs
 		env.set(fc.env, fcs.paths[fc.env])
 	}
 	env.set("RUNNER_TEMP", dirs.runnerTemp)
+	switch j.Flavor {
+	case Act:
+		env.set("ACT", "true")
+	case Gitea:
+		env.set("GITEA_ACTIONS", "true")
+	}
 	if j.Debug {
 		env.set("RUNNER_DEBUG", "1")
 	}
@@ -529,6 +583,20 @@ func (j *Job) buildEnv(s *Step, envCtx *envList, state map[string]string, inputs
 		env.set("PATH", j.PathEnv)
 	}
 	return env
+}
+
+// actID returns the ID act gives a step without one: its index among the job's steps, here the
+// steps this Job has run, in the order it first ran them.
+func (j *Job) actID(s *Step) string {
+	if j.actIDs == nil {
+		j.actIDs = map[*Step]string{}
+	}
+	id, ok := j.actIDs[s]
+	if !ok {
+		id = fmt.Sprint(len(j.actIDs))
+		j.actIDs[s] = id
+	}
+	return id
 }
 
 var inputsExpr = regexp.MustCompile(`\$\{\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}\}`)

@@ -436,3 +436,87 @@ func TestHostExecMissingBinary(t *testing.T) {
 	_, err := job.RunMain(t.Context(), step, HostExec(t.TempDir()))
 	assert.ErrorContains(t, err, "/docker-auth")
 }
+
+func TestActFlavor(t *testing.T) {
+	job, step, ex := testSetup(t)
+	job.Flavor = Act
+	step.With["cleanup"] = "false"
+	mainDump, postDump := dumpPath(t), dumpPath(t)
+	setSpec(t, step, helperSpec{
+		"DUMP":      mainDump,
+		"STATE":     "operation_id=op-1\n",
+		"ENV":       "DOCKER_AUTH_OPERATION_ID_login=op-1\n",
+		"POST_DUMP": postDump,
+	})
+
+	main, err := job.RunMain(t.Context(), step, ex)
+	require.NoError(t, err)
+	require.False(t, main.Failed, main.LogText())
+	assert.Equal(t, map[string]string{"operation_id": "op-1"}, main.State)
+	m := readDump(t, mainDump)
+	assert.Equal(t, "true", m.Env["ACT"])
+	assert.Equal(t, "login", m.Env["GITHUB_ACTION"])
+	assert.Equal(t, "120", m.Env["INPUT_TIMEOUT"], "act's main step gets the defaults")
+
+	post, err := job.RunPost(t.Context(), step, main, ex)
+	require.NoError(t, err)
+	require.False(t, post.Skipped)
+	p := readDump(t, postDump)
+	for name := range p.Env {
+		assert.False(t, strings.HasPrefix(name, "STATE_"), "act's post step gets no state: %s", name)
+	}
+	assert.Equal(t, "rca_test_key", p.Env["INPUT_API_KEY"], "keys under with: come back")
+	assert.Equal(t, "false", p.Env["INPUT_CLEANUP"])
+	assert.NotContains(t, p.Env, "INPUT_TIMEOUT", "no defaults")
+	assert.NotContains(t, p.Env, "INPUT_API-URL", "no defaults")
+	assert.Equal(t, "op-1", p.Env["DOCKER_AUTH_OPERATION_ID_login"], "GITHUB_ENV reaches the post step")
+	assert.Equal(t, "true", p.Env["ACT"])
+	assert.Equal(t, "login", p.Env["GITHUB_ACTION"])
+}
+
+func TestActFlavorNumbersStepsWithoutID(t *testing.T) {
+	job, first, ex := testSetup(t)
+	job.Flavor = Act
+	first.ID = ""
+	second := &Step{Action: first.Action, With: first.With, Env: map[string]string{"GORACE": "atexit_sleep_ms=0"}}
+	d1, d2, p1 := dumpPath(t), dumpPath(t), dumpPath(t)
+	setSpec(t, first, helperSpec{"DUMP": d1, "POST_DUMP": p1})
+	setSpec(t, second, helperSpec{"DUMP": d2})
+
+	main1, err := job.RunMain(t.Context(), first, ex)
+	require.NoError(t, err)
+	_, err = job.RunMain(t.Context(), second, ex)
+	require.NoError(t, err)
+	_, err = job.RunPost(t.Context(), first, main1, ex)
+	require.NoError(t, err)
+	assert.Equal(t, "0", readDump(t, d1).Env["GITHUB_ACTION"])
+	assert.Equal(t, "1", readDump(t, d2).Env["GITHUB_ACTION"])
+	assert.Equal(t, "0", readDump(t, p1).Env["GITHUB_ACTION"], "post keeps its step's ID")
+}
+
+func TestGiteaFlavorRunsNoContainerPostStep(t *testing.T) {
+	job, step, ex := testSetup(t)
+	job.Flavor = Gitea
+	mainDump, postDump := dumpPath(t), dumpPath(t)
+	setSpec(t, step, helperSpec{"DUMP": mainDump, "POST_DUMP": postDump})
+
+	main, err := job.RunMain(t.Context(), step, ex)
+	require.NoError(t, err)
+	assert.Equal(t, "true", readDump(t, mainDump).Env["GITEA_ACTIONS"])
+	post, err := job.RunPost(t.Context(), step, main, ex)
+	require.NoError(t, err)
+	assert.True(t, post.Skipped)
+	assert.NoFileExists(t, postDump, "the post entry point never ran")
+}
+
+func TestGitHubFlavorSetsNoOtherRunnersVariables(t *testing.T) {
+	job, step, ex := testSetup(t)
+	dump := dumpPath(t)
+	setSpec(t, step, helperSpec{"DUMP": dump})
+	_, err := job.RunMain(t.Context(), step, ex)
+	require.NoError(t, err)
+	env := readDump(t, dump).Env
+	assert.NotContains(t, env, "ACT")
+	assert.NotContains(t, env, "GITEA_ACTIONS")
+	assert.Equal(t, "act", Act.String())
+}

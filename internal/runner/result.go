@@ -31,7 +31,8 @@ type Annotation struct {
 // Result is what one step (main or post) did, as the runner saw it.
 type Result struct {
 	Stage Stage
-	// Skipped is true when the post-if condition was false and the entry point did not run.
+	// Skipped is true when the entry point did not run: the post-if condition was false, or the
+	// runner (Flavor Gitea) runs no post step for a container action.
 	Skipped bool
 	// ExitCode is the process's exit status (128+signal when a signal ended it).
 	ExitCode int

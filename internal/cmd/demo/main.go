@@ -67,6 +67,10 @@ func run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	logoutAction, err := runner.LoadAction(filepath.Join(root, "logout", "action.yml"))
+	if err != nil {
+		return err
+	}
 
 	api := fakeapi.New()
 	api.AddKey(demoKey, fakeapi.AllScopes())
@@ -122,7 +126,19 @@ func run(ctx context.Context, out io.Writer) error {
 	fmt.Fprintf(out, "\n- run: echo \"pushing to ${{ steps.ghcr.outputs.registry_url }}\"\n")
 	fmt.Fprintf(out, "    pushing to %s\n", mains[0].Outputs["registry_url"])
 
-	fmt.Fprintln(out, "\nPost steps run at the end of the job, in reverse order:")
+	fmt.Fprintln(out, "\n- uses: reoclo/docker-auth/logout@v1  (log out of GHCR once the push is done;")
+	fmt.Fprintln(out, "    registry_url: ${{ steps.ghcr.outputs.registry_url }}; on Gitea and Forgejo this step is the only logout)")
+	logout := &runner.Step{ID: "ghcr-logout", Uses: "reoclo/docker-auth/logout@v1", Action: logoutAction, With: map[string]string{
+		"api_key": demoKey, "server_id": serverID, "registry_url": mains[0].Outputs["registry_url"], "api_url": apiURL,
+	}}
+	logoutRes, err := job.RunMain(ctx, logout, exec)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "  => exit code %d\n", logoutRes.ExitCode)
+
+	fmt.Fprintln(out, "\nPost steps run at the end of the job, in reverse order (a second logout of GHCR is harmless;")
+	fmt.Fprintln(out, "the refused harbor login changed nothing on the server, so its post step sends nothing):")
 	var posts []*runner.Result
 	for i := len(steps) - 1; i >= 0; i-- {
 		fmt.Fprintf(out, "\n- post of %s\n", steps[i].step.ID)
@@ -135,7 +151,7 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 
 	fmt.Fprintln(out, "\nJob summary (the run's summary page; each step adds its section, post steps last):")
-	for _, res := range append(mains, posts...) {
+	for _, res := range append(append(mains, logoutRes), posts...) {
 		if res.Summary == "" {
 			continue
 		}

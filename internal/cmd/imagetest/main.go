@@ -76,7 +76,7 @@ func run(ctx context.Context, out, log, stepLogs io.Writer, contextDir string, b
 	if os.Geteuid() != 0 {
 		return errors.New("run as root: buildah's vfs storage and chroot isolation need it (and apt-get, to install buildah)")
 	}
-	goEnv, err := goEnv(ctx, "GOMOD", "GOROOT", "GOMODCACHE", "GOVERSION")
+	goEnv, err := imagebuild.GoEnv(ctx, "GOMOD", "GOROOT", "GOMODCACHE", "GOVERSION")
 	if err != nil {
 		return err
 	}
@@ -157,26 +157,6 @@ func run(ctx context.Context, out, log, stepLogs io.Writer, contextDir string, b
 	}
 	step("PASS (total %.1fs)", time.Since(start).Seconds())
 	return nil
-}
-
-// goEnv reads `go env` variables.
-func goEnv(ctx context.Context, names ...string) (map[string]string, error) {
-	out, err := exec.CommandContext(ctx, "go", append([]string{"env"}, names...)...).Output()
-	if err != nil {
-		return nil, fmt.Errorf("go env: %w", err)
-	}
-	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
-	if len(lines) != len(names) {
-		return nil, fmt.Errorf("go env: got %d lines for %d names", len(lines), len(names))
-	}
-	env := make(map[string]string, len(names))
-	for i, n := range names {
-		if lines[i] == "" {
-			return nil, fmt.Errorf("go env %s is empty (run from inside the module)", n)
-		}
-		env[n] = lines[i]
-	}
-	return env, nil
 }
 
 func goModDownload(ctx context.Context, dir string, log io.Writer) error {

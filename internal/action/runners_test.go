@@ -1,0 +1,333 @@
+package action
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/reoclo/docker-auth/internal/config"
+	"github.com/reoclo/docker-auth/internal/fakeapi"
+	"github.com/reoclo/docker-auth/internal/reoclo"
+)
+
+func TestInputsTellAbsentFromEmpty(t *testing.T) {
+	vars := map[string]string{"INPUT_CLEANUP": "", "INPUT_TIMEOUT": " 7.5 ", "INPUT_API_KEY": "rca_x"}
+	d := Deps{
+		Getenv:    func(k string) string { return vars[k] },
+		LookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
+	}
+	in := d.inputs(config.Defaults)
+	assert.Empty(t, in(config.InputCleanup), "set but empty stays empty, so validation refuses it")
+	assert.Equal(t, "7.5", in(config.InputTimeout), "trimmed as GetInput trims")
+	assert.Equal(t, "https://api.reoclo.com", in(config.InputAPIURL), "absent: action.yml's default")
+	assert.Equal(t, "rca_x", in(config.InputAPIKey))
+	assert.Empty(t, in(config.InputServerID), "absent, no default")
+
+	d.LookupEnv = nil
+	in = d.inputs(config.Defaults)
+	assert.Equal(t, "true", in(config.InputCleanup), "without LookupEnv an empty variable counts as absent")
+}
+
+func TestEnvStateName(t *testing.T) {
+	assert.Equal(t, "DOCKER_AUTH_SERVER_ID_login", envStateName("login", stateServerID))
+	assert.Equal(t, "DOCKER_AUTH_LOGIN_REFUSED_0", envStateName("0", stateLoginRefused))
+	assert.Equal(t, "DOCKER_AUTH_REGISTRY_URL_ghcr_2Dlogin_5F2", envStateName("ghcr-login_2", stateRegistryURL))
+
+	ids := []string{"login", "Login", "LOGIN", "a-b", "a_b", "a_2Db", "a_2db", "a__b", "a", "a_", "_a", "0", "00",
+		"__reoclo_docker-auth", "INPUT_X", "input_x", "x.y", "ünï"}
+	seen := map[string]string{}
+	for _, id := range ids {
+		for _, key := range stateKeys {
+			name := envStateName(id, key)
+			if other, dup := seen[name]; dup {
+				t.Errorf("%q and %s share the name %s", id, other, name)
+			}
+			seen[name] = id + "/" + key
+			assert.NotContains(t, name, "INPUT_", "act drops variables whose name holds INPUT_")
+			assert.Regexp(t, `^[A-Za-z0-9_]+$`, name)
+		}
+	}
+}
+
+func TestReadStateFallsBackToTheEnvCopyOnActRunners(t *testing.T) {
+	envCopy := map[string]string{
+		"GITHUB_ACTION":                      "login",
+		"DOCKER_AUTH_SERVER_ID_login":        serverID,
+		"DOCKER_AUTH_REGISTRY_URL_login":     "ghcr.io",
+		"DOCKER_AUTH_OPERATION_ID_login":     "op-env",
+		"DOCKER_AUTH_LOGIN_FINISHED_login":   "true",
+		"DOCKER_AUTH_LOGIN_REFUSED_login":    "true",
+		"DOCKER_AUTH_REGISTRY_URL_otherstep": "docker.io",
+	}
+	with := func(extra map[string]string) func(string) string {
+		m := map[string]string{}
+		for k, v := range envCopy {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return func(k string) string { return m[k] }
+	}
+	fromEnv := loginState{ServerID: serverID, RegistryURL: "ghcr.io", OperationID: "op-env", Finished: true, Refused: true}
+
+	tests := []struct {
+		name   string
+		getenv func(string) string
+		want   loginState
+		ok     bool
+		err    string
+	}{
+		{"act: the env copy", with(map[string]string{"ACT": "true"}), fromEnv, true, ""},
+		{"gitea: the env copy", with(map[string]string{"GITEA_ACTIONS": "true"}), fromEnv, true, ""},
+		{"forgejo: the env copy", with(map[string]string{"FORGEJO_ACTIONS": "true"}), fromEnv, true, ""},
+		{"github: never the env copy", with(nil), loginState{}, false, ""},
+		{"act, another step: not this step's copy", with(map[string]string{"ACT": "true", "GITHUB_ACTION": "otherstep"}),
+			loginState{RegistryURL: "docker.io"}, false, "saved state DOCKER_AUTH_SERVER_ID_otherstep is empty"},
+		{"act without GITHUB_ACTION", with(map[string]string{"ACT": "true", "GITHUB_ACTION": ""}), loginState{}, false, ""},
+		{"STATE_* wins when present", with(map[string]string{"ACT": "true", "STATE_server_id": serverID,
+			"STATE_registry_url": "quay.io", "STATE_operation_id": "op-state"}),
+			loginState{ServerID: serverID, RegistryURL: "quay.io", OperationID: "op-state"}, true, ""},
+		{"a tampered env copy is refused, named", with(map[string]string{"ACT": "true", "DOCKER_AUTH_REGISTRY_URL_login": "ghcr.io\x1b[2J"}),
+			loginState{}, false, "saved state DOCKER_AUTH_REGISTRY_URL_login contains a control character"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st, ok, err := readState(tc.getenv)
+			if tc.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.ok, ok)
+			if ok {
+				assert.Equal(t, tc.want, st)
+			}
+		})
+	}
+}
+
+func TestRefusedLogin(t *testing.T) {
+	code := func(c int) *int { return &c }
+	tests := []struct {
+		status string
+		result *reoclo.Result
+		want   bool
+	}{
+		{reoclo.StatusFailed, &reoclo.Result{ExitCode: code(1)}, true},
+		{reoclo.StatusCompleted, &reoclo.Result{ExitCode: code(1)}, true},
+		{reoclo.StatusCompleted, &reoclo.Result{ExitCode: code(0)}, false},
+		{reoclo.StatusTimeout, &reoclo.Result{ExitCode: code(1)}, false},
+		{reoclo.StatusFailed, &reoclo.Result{}, false},
+		{reoclo.StatusFailed, nil, false},
+		{reoclo.StatusRunning, &reoclo.Result{ExitCode: code(1)}, false},
+	}
+	for _, tc := range tests {
+		op := &reoclo.Operation{Status: tc.status, Result: tc.result}
+		assert.Equal(t, tc.want, refusedLogin(op), "%s %+v", tc.status, tc.result)
+	}
+	assert.False(t, refusedLogin(nil))
+}
+
+// actRunner makes e one of the runners built on act, running step id.
+func actRunner(e *testEnv, variable, id string) {
+	e.env[variable] = "true"
+	e.env["GITHUB_ACTION"] = id
+}
+
+func TestMainCopiesStateToGitHubEnvOnActRunners(t *testing.T) {
+	for _, variable := range []string{"ACT", "GITEA_ACTIONS", "FORGEJO_ACTIONS"} {
+		t.Run(variable, func(t *testing.T) {
+			e := newTestEnv(t)
+			actRunner(e, variable, "ghcr-login")
+			res := e.run(context.Background(), RoleMain, nil)
+			require.Equal(t, 0, res.code, res.stdout)
+			want := map[string]string{}
+			for k, v := range res.state {
+				want[envStateName("ghcr-login", k)] = v
+			}
+			assert.Len(t, want, 5)
+			assert.Equal(t, want, res.env)
+			for k, v := range res.env {
+				assert.NotContains(t, k+v, testKey)
+			}
+		})
+	}
+	t.Run("not on GitHub's runner", func(t *testing.T) {
+		e := newTestEnv(t)
+		e.env["GITHUB_ACTION"] = "login"
+		res := e.run(context.Background(), RoleMain, nil)
+		require.Equal(t, 0, res.code, res.stdout)
+		assert.NotEmpty(t, res.state)
+		assert.Empty(t, res.files["GITHUB_ENV"])
+	})
+	t.Run("not with cleanup false", func(t *testing.T) {
+		e := newTestEnv(t)
+		actRunner(e, "ACT", "login")
+		e.inputs["cleanup"] = "false"
+		res := e.run(context.Background(), RoleMain, nil)
+		require.Equal(t, 0, res.code, res.stdout)
+		assert.Empty(t, res.files["GITHUB_ENV"])
+		assert.Empty(t, res.files["GITHUB_STATE"])
+	})
+}
+
+// TestActPostLogsOut is act's post step: no STATE_*, only the inputs given
+// under with:, the main step's GITHUB_ENV values in the environment.
+func TestActPostLogsOut(t *testing.T) {
+	e := newTestEnv(t)
+	actRunner(e, "ACT", "login")
+	main := e.run(context.Background(), RoleMain, nil)
+	require.Equal(t, 0, main.code, main.stdout)
+	require.NotEmpty(t, e.api.LoggedIn())
+	for k, v := range main.env {
+		e.env[k] = v
+	}
+	delete(e.inputs, "cleanup")
+	delete(e.inputs, "timeout")
+	delete(e.inputs, "credential_id")
+	before := len(e.requests())
+
+	post := e.run(context.Background(), RolePost, nil)
+	assert.Equal(t, 0, post.code)
+	assert.Contains(t, post.stdout, "Logged out of ghcr.io")
+	assert.Equal(t, []string{logoutPath}, e.requests()[before:])
+	assert.Empty(t, e.api.LoggedIn())
+}
+
+// loggedInToKeep logs the server in to ghcr.io with cleanup false: a login
+// that is not the next step's to remove.
+func loggedInToKeep(t *testing.T, e *testEnv) {
+	t.Helper()
+	e.inputs["cleanup"] = "false"
+	res := e.run(context.Background(), RoleMain, nil)
+	require.Equal(t, 0, res.code, res.stdout)
+	require.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, e.api.LoggedIn())
+	e.inputs["cleanup"] = "true"
+}
+
+func TestPostNeverUndoesARefusedLogin(t *testing.T) {
+	tests := []struct {
+		name       string
+		status     string
+		result     fakeapi.Result
+		logsOut    bool
+		wantInPost string
+	}{
+		{"failed, exit code 1", fakeapi.StatusFailed, fakeapi.Result{ExitCode: 1, Stderr: "denied: denied"}, false, "No login to undo: docker login failed on the server"},
+		{"completed, exit code 1", fakeapi.StatusCompleted, fakeapi.Result{ExitCode: 1}, false, "No login to undo: docker login failed on the server"},
+		{"timeout status", fakeapi.StatusTimeout, fakeapi.Result{ExitCode: 1}, true, "Logged out of ghcr.io"},
+		{"failed without an exit code", fakeapi.StatusFailed, fakeapi.Result{MissingExitCode: true}, true, "Logged out of ghcr.io"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, runner := range []string{"github", "act"} {
+				t.Run(runner, func(t *testing.T) {
+					e := newTestEnv(t)
+					loggedInToKeep(t, e)
+					if runner == "act" {
+						actRunner(e, "ACT", "login")
+					}
+					e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr",
+						LoginDuration: time.Second, Status: tc.status, Result: tc.result})
+					e.inputs["credential_id"] = otherCred
+					main := e.run(context.Background(), RoleMain, nil)
+					require.Equal(t, 1, main.code)
+					assert.Equal(t, !tc.logsOut, main.state[stateLoginRefused] == "true")
+					state := main.state
+					if runner == "act" {
+						state = nil
+						for k, v := range main.env {
+							e.env[k] = v
+						}
+					}
+					before := len(e.requests())
+
+					post := e.run(context.Background(), RolePost, state)
+					assert.Equal(t, 0, post.code)
+					assert.Contains(t, post.stdout, tc.wantInPost)
+					if tc.logsOut {
+						assert.Equal(t, []string{logoutPath}, e.requests()[before:])
+						assert.Empty(t, e.api.LoggedIn())
+					} else {
+						assert.Empty(t, e.requests()[before:], "no logout sent")
+						assert.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, e.api.LoggedIn(), "the earlier login stays")
+					}
+				})
+			}
+		})
+	}
+}
+
+// A login main gave up on is followed by post; its end decides the same way.
+func TestPostWaitNeverUndoesARefusedLogin(t *testing.T) {
+	for _, tc := range []struct {
+		status  string
+		logsOut bool
+	}{{fakeapi.StatusFailed, false}, {fakeapi.StatusTimeout, true}} {
+		t.Run(tc.status, func(t *testing.T) {
+			e := newTestEnv(t)
+			loggedInToKeep(t, e)
+			e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr",
+				LoginDuration: 30 * time.Second, Status: tc.status, Result: fakeapi.Result{ExitCode: 1, Stderr: "denied"}})
+			e.inputs["credential_id"] = otherCred
+			e.inputs["timeout"] = "10"
+			main := e.run(context.Background(), RoleMain, nil)
+			require.Equal(t, 1, main.code)
+			require.Contains(t, main.stdout, "timed out after 10s")
+			require.NotContains(t, main.state, stateLoginFinished)
+
+			e.inputs["timeout"] = "60"
+			post := e.run(context.Background(), RolePost, main.state)
+			assert.Equal(t, 0, post.code)
+			reqs := e.requests()
+			if tc.logsOut {
+				assert.Equal(t, logoutPath, reqs[len(reqs)-1])
+				assert.Contains(t, post.stdout, "Logged out of ghcr.io")
+				assert.Empty(t, e.api.LoggedIn())
+			} else {
+				assert.NotContains(t, reqs, logoutPath)
+				assert.Contains(t, post.stdout, "No login to undo: docker login failed on the server (operation ")
+				assert.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, e.api.LoggedIn())
+			}
+		})
+	}
+}
+
+func TestMainNoticeNamesTheLogoutStep(t *testing.T) {
+	tests := []struct {
+		variable, id, cleanup string
+		want                  string
+	}{
+		{"ACT", "login", "true", "::notice::act runs this action's post step, which logs out, only from v0.2.65 on. To be sure to log out, add a step"},
+		{"GITEA_ACTIONS", "login", "true", "::notice::Gitea Actions does not run this action's post step, so nothing logs out at the end of the job. To be sure"},
+		{"FORGEJO_ACTIONS", "login", "true", "::notice::Forgejo Actions does not run this action's post step"},
+		{"ACT", "0", "true", "steps.<id of this step>.outputs.registry_url"},
+		{"ACT", "login", "false", ""},
+		{"GITHUB_ACTIONS", "login", "true", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.variable+"/"+tc.id+"/cleanup "+tc.cleanup, func(t *testing.T) {
+			e := newTestEnv(t)
+			actRunner(e, tc.variable, tc.id)
+			e.inputs["cleanup"] = tc.cleanup
+			res := e.run(context.Background(), RoleMain, nil)
+			require.Equal(t, 0, res.code, res.stdout)
+			if tc.want == "" {
+				assert.NotContains(t, res.stdout, "::notice")
+				return
+			}
+			assert.Equal(t, 1, strings.Count(res.stdout, "::notice"), res.stdout)
+			assert.Contains(t, res.stdout, tc.want)
+			assert.Contains(t, res.stdout, "uses: reoclo/docker-auth/logout@v1")
+			if tc.id == "login" {
+				assert.Contains(t, res.stdout, "registry_url: ${{ steps.login.outputs.registry_url }}")
+			}
+		})
+	}
+}
