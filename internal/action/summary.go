@@ -94,7 +94,7 @@ func (s stepSummary) write(gh *githubactions.Action, d Deps) {
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			gh.Warningf("%s", fmt.Sprintf("could not write the job summary: %v", p))
+			gh.Warningf("could not write the job summary: %v", p)
 		}
 	}()
 	gh.AddStepSummary(s.markdown())

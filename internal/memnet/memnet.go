@@ -69,8 +69,9 @@ func (l *Listener) Dial(ctx context.Context, _, _ string) (net.Conn, error) {
 
 // Serve serves h in memory until the test ends, and returns a transport that
 // sends every request to it, whatever its URL says. Call it inside the
-// bubble; the test's cleanup stops the server and closes the transport's
-// connections, so the bubble's goroutines end.
+// bubble; the test's cleanup waits for the handlers still running (on the
+// bubble's clock), then closes every connection, so the bubble's goroutines
+// end.
 func Serve(t testing.TB, h http.Handler) *http.Transport {
 	t.Helper()
 	l := NewListener()
@@ -78,7 +79,7 @@ func Serve(t testing.TB, h http.Handler) *http.Transport {
 	go func() { _ = srv.Serve(l) }()
 	tr := Transport(l)
 	t.Cleanup(func() {
-		_ = srv.Close()
+		_ = srv.Shutdown(context.Background())
 		tr.CloseIdleConnections()
 	})
 	return tr

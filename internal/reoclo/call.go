@@ -104,7 +104,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 func (c *Client) retrying(cl *call) *retryablehttp.Client {
 	return &retryablehttp.Client{
 		HTTPClient: &http.Client{
-			Transport:     &loggingTransport{next: c.transport, log: c.log, now: c.now, call: cl},
+			Transport:     &loggingTransport{next: c.transport, log: c.log, call: cl},
 			Timeout:       attemptTimeout,
 			CheckRedirect: sameOriginOnly(c.base),
 		},
@@ -114,7 +114,7 @@ func (c *Client) retrying(cl *call) *retryablehttp.Client {
 		RetryMax:       maxAttempts - 1,
 		RequestLogHook: func(_ retryablehttp.Logger, _ *http.Request, i int) { cl.begin(i + 1) },
 		CheckRetry:     cl.checkRetry,
-		Backoff:        c.backoff,
+		Backoff:        retryBackoff,
 		ErrorHandler:   keepLastResponse,
 	}
 }

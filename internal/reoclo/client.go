@@ -11,13 +11,10 @@
 package reoclo
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/hashicorp/go-retryablehttp"
 )
 
 // basePath is where the automation API lives under api_url.
@@ -34,11 +31,6 @@ type Client struct {
 	log       Logger
 	// transport sends the attempts: newHTTPTransport, or what WithTransport gave.
 	transport http.RoundTripper
-	// now, sleep and backoff are time.Now, sleepContext and retryBackoff
-	// unless WithClock, WithSleep or WithBackoff replaced them.
-	now     func() time.Time
-	sleep   func(context.Context, time.Duration) error
-	backoff retryablehttp.Backoff
 }
 
 // Logger receives one debug line per HTTP attempt. githubactions.Action is one.
@@ -71,48 +63,6 @@ func WithTransport(rt http.RoundTripper) Option {
 	return func(c *Client) { c.transport = rt }
 }
 
-// WithClock replaces time.Now for the poll schedule and the timings logged.
-//
-// Deprecated: tests run the client under testing/synctest instead.
-func WithClock(now func() time.Time) Option {
-	return func(c *Client) { c.now = now }
-}
-
-// WithSleep replaces the pause between polls. sleep must return early with
-// the context's cause when ctx is done.
-//
-// Deprecated: tests run the client under testing/synctest instead.
-func WithSleep(sleep func(context.Context, time.Duration) error) Option {
-	return func(c *Client) { c.sleep = sleep }
-}
-
-// Backoff returns the pause before retry attempt+1 (attempt counts from 0)
-// after resp, which is nil after a connection error.
-//
-// Deprecated: tests run the client under testing/synctest instead.
-type Backoff func(attempt int, resp *http.Response) time.Duration
-
-// NewBackoff returns the client's retry backoff at the clock now, with a
-// jitter draw in [0, 1) from jitter.
-//
-// Deprecated: tests run the client under testing/synctest instead.
-func NewBackoff(now func() time.Time, jitter func() float64) Backoff {
-	return func(attempt int, resp *http.Response) time.Duration {
-		return retryWait(minRetryWait, maxRetryWait, attempt, jitter(), now(), resp)
-	}
-}
-
-// WithBackoff replaces the retry backoff.
-//
-// Deprecated: tests run the client under testing/synctest instead.
-func WithBackoff(b Backoff) Option {
-	return func(c *Client) {
-		c.backoff = func(_, _ time.Duration, attempt int, resp *http.Response) time.Duration {
-			return b(attempt, resp)
-		}
-	}
-}
-
 // New returns a Client for the API at base (validated by config.ParseAPIURL)
 // using key. The key is sent only to base's origin.
 func New(base *url.URL, key string, opts ...Option) *Client {
@@ -121,9 +71,6 @@ func New(base *url.URL, key string, opts ...Option) *Client {
 		key:       key,
 		userAgent: "reoclo-docker-auth",
 		log:       nopLogger{},
-		now:       time.Now,
-		sleep:     sleepContext,
-		backoff:   retryBackoff,
 	}
 	for _, opt := range opts {
 		opt(c)
@@ -140,16 +87,4 @@ func (c *Client) endpoint(path string) *url.URL {
 	u.Path = strings.TrimSuffix(u.Path, "/") + basePath + path
 	u.RawPath = ""
 	return &u
-}
-
-// sleepContext waits d or until ctx is done, then returns ctx's cause.
-func sleepContext(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	case <-t.C:
-		return nil
-	}
 }

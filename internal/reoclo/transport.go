@@ -57,7 +57,6 @@ func proxyFor(envProxy func(*http.Request) (*url.URL, error)) func(*http.Request
 type loggingTransport struct {
 	next http.RoundTripper
 	log  Logger
-	now  func() time.Time
 	call *call // numbers the attempts
 }
 
@@ -67,9 +66,9 @@ func (t *loggingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		return nil, err // not sent, so neither an attempt nor logged
 	}
 	attempt := t.call.send()
-	start := t.now()
+	start := time.Now()
 	resp, err := t.next.RoundTrip(req)
-	took := t.now().Sub(start).Round(time.Millisecond)
+	took := time.Since(start).Round(time.Millisecond)
 	if err != nil {
 		t.log.Debugf("%s %s -> error (attempt %d, %s): %v", req.Method, req.URL.Path, attempt, took, err)
 		return nil, err

@@ -74,15 +74,15 @@ func (e *WaitError) Unwrap() error { return e.Cause }
 // *WaitError. Other API errors (401, 403, 404) and a reply that is JSON but
 // cannot be understood end it at once.
 func (c *Client) Wait(ctx context.Context, id string) (*Operation, error) {
-	return c.wait(ctx, id, c.now())
+	return c.wait(ctx, id, time.Now())
 }
 
 // Follow is Wait for an operation the API has just started: its first poll
 // comes PollInterval(0) after the call, not at once, since the operation
 // cannot have ended before then but by chance.
 func (c *Client) Follow(ctx context.Context, id string) (*Operation, error) {
-	start := c.now()
-	if err := c.sleep(ctx, PollInterval(0)); err != nil {
+	start := time.Now()
+	if err := sleep(ctx, PollInterval(0)); err != nil {
 		return nil, waitError(ctx, id, nil, nil)
 	}
 	return c.wait(ctx, id, start)
@@ -92,7 +92,7 @@ func (c *Client) wait(ctx context.Context, id string, start time.Time) (*Operati
 	var last *Operation
 	var lastErr error
 	for {
-		sent := c.now().Sub(start)
+		sent := time.Since(start)
 		op, err := c.Operation(ctx, id)
 		switch {
 		case err == nil:
@@ -101,8 +101,13 @@ func (c *Client) wait(ctx context.Context, id string, start time.Time) (*Operati
 				return op, nil
 			}
 		case ctx.Err() != nil:
+			// The call's own failure, or how its last attempt failed when
+			// the context cut it short (none, if it was cut before any).
 			var reqErr *RequestError
-			if errors.As(err, &reqErr) && reqErr.Err != nil {
+			switch {
+			case !errors.As(err, &reqErr):
+				lastErr = err
+			case reqErr.Err != nil:
 				lastErr = reqErr.Err
 			}
 			return last, waitError(ctx, id, last, lastErr)
@@ -114,8 +119,8 @@ func (c *Client) wait(ctx context.Context, id string, start time.Time) (*Operati
 		}
 		// The schedule counts from when each poll was sent, so the time a
 		// poll takes does not delay the next.
-		pause := max(0, sent+PollInterval(sent)-c.now().Sub(start))
-		if err := c.sleep(ctx, pause); err != nil {
+		pause := max(0, sent+PollInterval(sent)-time.Since(start))
+		if err := sleep(ctx, pause); err != nil {
 			return last, waitError(ctx, id, last, lastErr)
 		}
 	}
@@ -127,4 +132,16 @@ func waitError(ctx context.Context, id string, last *Operation, lastErr error) e
 		e.LastStatus = last.Status
 	}
 	return e
+}
+
+// sleep waits d or until ctx is done, then returns ctx's cause.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-t.C:
+		return nil
+	}
 }

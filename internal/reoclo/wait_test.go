@@ -273,7 +273,7 @@ func TestWaitErrorReadsWhole(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.EqualError(t, tc.err, tc.want)
+			require.EqualError(t, tc.err, tc.want)
 			assert.ErrorIs(t, tc.err, cause)
 		})
 	}
