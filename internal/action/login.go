@@ -50,14 +50,15 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) (err error) 
 	accepted, err := client.Login(reoclo.FinishInFlight(hardCtx, softCtx), reoclo.LoginRequest{
 		ServerID: cfg.ServerID, CredentialID: cfg.CredentialID, RunID: runID, RunContext: rc,
 	})
-	if accepted != nil {
-		sum.Note = "The API started a login, but its reply could not be used."
-		if cfg.Cleanup {
-			saveForPost(state, cfg.ServerID, accepted)
-		}
-	}
 	if err != nil {
 		return fmt.Errorf("start the login: %w", err)
+	}
+	sum.Note = "The API started a login, but its reply could not be used."
+	if cfg.Cleanup {
+		saveForPost(state, cfg.ServerID, accepted)
+	}
+	if err := reoclo.CheckOperationID(accepted.OperationID); err != nil {
+		return fmt.Errorf("start the login: login reply: %w", err)
 	}
 	if err := checkOutputs(accepted.RegistryURL, accepted.RegistryType); err != nil {
 		return err
@@ -68,7 +69,7 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) (err error) 
 	op, err := client.Follow(softCtx, accepted.OperationID)
 	sum.Took = time.Since(start)
 	if err != nil {
-		sum.Server = serverLabel(op, cfg.ServerID)
+		sum.Server = serverLabel(lastSeen(err), cfg.ServerID)
 		return waitFailed(err, "login", sum.Server, cfg.Timeout)
 	}
 	if cfg.Cleanup {

@@ -154,7 +154,7 @@ func logout(ctx context.Context, gh *githubactions.Action, d Deps, client *reocl
 	if accepted.Status != reoclo.StatusCompleted {
 		op, err := client.Follow(ctx, accepted.OperationID)
 		if err != nil {
-			return accepted.OperationID, waitFailed(err, "logout", serverLabel(op, server), timeout)
+			return accepted.OperationID, waitFailed(err, "logout", serverLabel(lastSeen(err), server), timeout)
 		}
 		if !op.Succeeded() {
 			return accepted.OperationID, commandFailed(d, "docker logout", serverLabel(op, server), op)

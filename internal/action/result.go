@@ -21,6 +21,16 @@ func serverLabel(op *reoclo.Operation, serverID string) string {
 	return serverName(op.ServerName, serverID)
 }
 
+// lastSeen is the operation as the wait that failed with err last saw it,
+// or nil.
+func lastSeen(err error) *reoclo.Operation {
+	var we *reoclo.WaitError
+	if errors.As(err, &we) {
+		return we.Last
+	}
+	return nil
+}
+
 // serverName is name as one safe line, or serverID when name is empty.
 func serverName(name, serverID string) string {
 	if name := untrusted.Line(name, 100); name != "" {
@@ -48,7 +58,7 @@ func loginFailed(d Deps, server string, op *reoclo.Operation) error {
 func waitFailed(err error, what, server string, timeout time.Duration) error {
 	var we *reoclo.WaitError
 	var te *TimeoutError
-	if !errors.As(err, &we) || !errors.As(we.Cause, &te) || we.LastStatus == "" || we.LastErr != nil {
+	if !errors.As(err, &we) || !errors.As(we.Cause, &te) || we.Last == nil || we.LastErr != nil {
 		return err // not a timeout, or polls were failing: the API, not the server, is in question
 	}
 	return fmt.Errorf("%w; the %s has not finished on server %s: check in Reoclo that the server and its agent are online, "+

@@ -152,14 +152,22 @@ func TestLoginSendsTheContract(t *testing.T) {
 	})
 }
 
-func TestLoginRefusesAnUnsafeOperationID(t *testing.T) {
+// A login reply whose operation ID is not a plain identifier is returned as
+// sent (the login may have started and must be undoable), and Follow
+// refuses to put the ID in a URL.
+func TestAnUnsafeOperationIDIsNeverFollowed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
 			jsonReply(w, 202, `{"operation_id":"../../x","status":"running","registry_url":"ghcr.io","registry_type":"ghcr"}`)
 		})
-		_, err := h.client.Login(t.Context(), loginReq())
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "is not a plain identifier")
+		got, err := h.client.Login(t.Context(), loginReq())
+		require.NoError(t, err)
+		assert.Equal(t, "ghcr.io", got.RegistryURL)
+		require.EqualError(t, CheckOperationID(got.OperationID), `operation ID "../../x" is not a plain identifier`)
+		op, err := h.client.Follow(t.Context(), got.OperationID)
+		assert.Nil(t, op)
+		require.ErrorContains(t, err, `operation ID "../../x" is not a plain identifier`)
+		assert.Equal(t, 1, h.seen.count(), "no poll sent")
 	})
 }
 

@@ -33,31 +33,40 @@ func PollInterval(elapsed time.Duration) time.Duration {
 	return min(pollSlack+max(elapsed, 0)/pollShare, pollMax)
 }
 
-// WaitError reports that Wait gave up: its context ended (a deadline or a
-// cancellation, see Cause) before the operation reached a terminal status.
+// WaitError reports that Wait gave up before the operation reached a
+// terminal status: its context ended (a deadline or a cancellation, see
+// Cause), or a poll failed in a way asking again will not fix (Err).
 type WaitError struct {
 	OperationID string
-	// LastStatus is the last status seen, or "" if no poll succeeded.
-	LastStatus string
-	// LastErr is the last transient error seen while polling, if any.
+	// Last is the operation as the last successful poll saw it, or nil.
+	Last *Operation
+	// Err, when set, is the poll's failure that ended the wait (an API
+	// error such as 404, or a reply that cannot be understood); the
+	// WaitError then reads as Err.
+	Err error
+	// LastErr is the last transient failure seen while polling, when the
+	// context ended the wait.
 	LastErr error
-	// Cause is why the context ended.
+	// Cause is why the context ended, when it did.
 	Cause error
 }
 
 // Error implements error: "timed out after 2m0s waiting for operation 9d2f…
 // (last status: running)". When polls failed after the last status was seen,
 // it says so, so a status the server may since have changed is not
-// presented as its answer.
+// presented as its answer. A wait a failed poll ended reads as that failure.
 func (e *WaitError) Error() string {
-	status := untrusted.Line(e.LastStatus, 40)
-	if status == "" {
-		status = "unknown"
+	if e.Err != nil {
+		return e.Err.Error()
+	}
+	status := "unknown"
+	if e.Last != nil {
+		status = untrusted.Line(e.Last.Status, 40)
 	}
 	switch {
 	case e.LastErr == nil:
 		return fmt.Sprintf("%v waiting for operation %s (last status: %s)", e.Cause, e.OperationID, status)
-	case e.LastStatus == "":
+	case e.Last == nil:
 		return fmt.Sprintf("%v waiting for operation %s (last status: %s; last error: %v)", e.Cause, e.OperationID, status, e.LastErr)
 	default:
 		return fmt.Sprintf("%v waiting for operation %s (last status: %s, seen before the polls began failing; last error: %v)",
@@ -65,14 +74,21 @@ func (e *WaitError) Error() string {
 	}
 }
 
-// Unwrap returns the cause, so errors.Is(err, context.Canceled) works.
-func (e *WaitError) Unwrap() error { return e.Cause }
+// Unwrap returns the failure or the cause that ended the wait, so
+// errors.Is(err, context.Canceled) and errors.As(err, &apiErr) work.
+func (e *WaitError) Unwrap() error {
+	if e.Err != nil {
+		return e.Err
+	}
+	return e.Cause
+}
 
 // Wait polls an operation on the PollInterval schedule until its status is
 // terminal, and returns it. Transient failures (connection errors, 408, 429,
-// 5xx, replies that are not JSON) do not end the wait; only ctx does, with a
-// *WaitError. Other API errors (401, 403, 404) and a reply that is JSON but
-// cannot be understood end it at once.
+// 5xx, replies that are not JSON) do not end the wait; only ctx does. Other
+// API errors (401, 403, 404) and a reply that is JSON but cannot be
+// understood end it at once. Either way the error is a *WaitError, which
+// keeps the operation as last seen; no operation is returned with it.
 func (c *Client) Wait(ctx context.Context, id string) (*Operation, error) {
 	return c.wait(ctx, id, time.Now())
 }
@@ -83,7 +99,7 @@ func (c *Client) Wait(ctx context.Context, id string) (*Operation, error) {
 func (c *Client) Follow(ctx context.Context, id string) (*Operation, error) {
 	start := time.Now()
 	if err := sleep(ctx, PollInterval(0)); err != nil {
-		return nil, waitError(ctx, id, nil, nil)
+		return nil, &WaitError{OperationID: id, Cause: context.Cause(ctx)}
 	}
 	return c.wait(ctx, id, start)
 }
@@ -110,9 +126,9 @@ func (c *Client) wait(ctx context.Context, id string, start time.Time) (*Operati
 			case reqErr.Err != nil:
 				lastErr = reqErr.Err
 			}
-			return last, waitError(ctx, id, last, lastErr)
+			return nil, &WaitError{OperationID: id, Last: last, LastErr: lastErr, Cause: context.Cause(ctx)}
 		case !Temporary(err):
-			return last, err
+			return nil, &WaitError{OperationID: id, Last: last, Err: err}
 		default:
 			lastErr = err
 			c.log.Debugf("polling operation %s failed, will try again: %v", id, err)
@@ -121,17 +137,9 @@ func (c *Client) wait(ctx context.Context, id string, start time.Time) (*Operati
 		// poll takes does not delay the next.
 		pause := max(0, sent+PollInterval(sent)-time.Since(start))
 		if err := sleep(ctx, pause); err != nil {
-			return last, waitError(ctx, id, last, lastErr)
+			return nil, &WaitError{OperationID: id, Last: last, LastErr: lastErr, Cause: err}
 		}
 	}
-}
-
-func waitError(ctx context.Context, id string, last *Operation, lastErr error) error {
-	e := &WaitError{OperationID: id, LastErr: lastErr, Cause: context.Cause(ctx)}
-	if last != nil {
-		e.LastStatus = last.Status
-	}
-	return e
 }
 
 // sleep waits d or until ctx is done, then returns ctx's cause.

@@ -136,6 +136,7 @@ func TestWaitStopsOnPermanentErrors(t *testing.T) {
 		var apiErr *APIError
 		require.ErrorAs(t, err, &apiErr)
 		assert.Equal(t, 404, apiErr.StatusCode)
+		assert.Equal(t, apiErr.Error(), err.Error(), "reads as the API's error")
 		assert.Equal(t, 1, h.seen.count())
 	})
 }
@@ -156,9 +157,9 @@ func TestWaitTimesOut(t *testing.T) {
 		assert.Equal(t, 120*time.Second, time.Since(start))
 		var waitErr *WaitError
 		require.ErrorAs(t, err, &waitErr)
-		assert.Equal(t, "running", waitErr.LastStatus)
-		require.NotNil(t, op)
-		assert.Equal(t, "running", op.Status)
+		require.NotNil(t, waitErr.Last)
+		assert.Equal(t, "running", waitErr.Last.Status)
+		assert.Nil(t, op, "no operation beside the error")
 		assert.Equal(t, 62, h.seen.count(), "the schedule's polls in two minutes, the first at once")
 	})
 }
@@ -226,7 +227,12 @@ func TestWaitStopsOnAReplyItCannotUnderstand(t *testing.T) {
 					}
 					jsonReply(w, 200, body)
 				})
-				_, err := h.client.Wait(ctx, "op-1")
+				op, err := h.client.Wait(ctx, "op-1")
+				assert.Nil(t, op)
+				var waitErr *WaitError
+				require.ErrorAs(t, err, &waitErr)
+				require.NotNil(t, waitErr.Last, "the running operation is kept in the error")
+				assert.Equal(t, "running", waitErr.Last.Status)
 				var apiErr *APIError
 				require.ErrorAs(t, err, &apiErr)
 				assert.Contains(t, err.Error(), "the API's reply to GET "+apiURL+"/reoclo/api/automation/v1/operations/op-1 could not be understood")
@@ -264,11 +270,11 @@ func TestWaitErrorReadsWhole(t *testing.T) {
 	}{
 		{"no poll answered", &WaitError{OperationID: "op-1", Cause: cause},
 			"timed out after 120s waiting for operation op-1 (last status: unknown)"},
-		{"a status", &WaitError{OperationID: "op-1", LastStatus: "running", Cause: cause},
+		{"a status", &WaitError{OperationID: "op-1", Last: &Operation{Status: "running"}, Cause: cause},
 			"timed out after 120s waiting for operation op-1 (last status: running)"},
 		{"polls failing from the start", &WaitError{OperationID: "op-1", LastErr: errors.New("503 Service Unavailable"), Cause: cause},
 			"timed out after 120s waiting for operation op-1 (last status: unknown; last error: 503 Service Unavailable)"},
-		{"polls failing after a status", &WaitError{OperationID: "op-1", LastStatus: "running", LastErr: errors.New("503 Service Unavailable"), Cause: cause},
+		{"polls failing after a status", &WaitError{OperationID: "op-1", Last: &Operation{Status: "running"}, LastErr: errors.New("503 Service Unavailable"), Cause: cause},
 			"timed out after 120s waiting for operation op-1 (last status: running, seen before the polls began failing; last error: 503 Service Unavailable)"},
 	}
 	for _, tc := range tests {
@@ -277,4 +283,10 @@ func TestWaitErrorReadsWhole(t *testing.T) {
 			assert.ErrorIs(t, tc.err, cause)
 		})
 	}
+	t.Run("ended by a failed poll", func(t *testing.T) {
+		notFound := &APIError{StatusCode: 404, Method: "GET", URL: "u", Detail: "Operation not found"}
+		err := &WaitError{OperationID: "op-1", Last: &Operation{Status: "running"}, Err: notFound}
+		require.EqualError(t, err, notFound.Error())
+		assert.ErrorIs(t, err, notFound)
+	})
 }
