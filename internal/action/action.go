@@ -136,12 +136,15 @@ func (d Deps) inputs(defaults map[string]string) config.GetInputFunc {
 	}
 }
 
-// maskKey registers the API key with the runner's log masking before anything
-// else can print it.
-func maskKey(gh *githubactions.Action, key string) {
-	if key != "" {
+// readInputs returns the step's inputs (Deps.inputs with defaults), having
+// registered the API key with the runner's log masking before anything else
+// can print it.
+func readInputs(gh *githubactions.Action, d Deps, defaults map[string]string) config.GetInputFunc {
+	in := d.inputs(defaults)
+	if key := in(config.InputAPIKey); key != "" {
 		gh.AddMask(key)
 	}
+	return in
 }
 
 // newClient builds the API client with the step's logger and User-Agent.

@@ -17,15 +17,9 @@ import (
 // runMain is the main step: validate the inputs, start the login, save what
 // post needs, follow the operation to its end, set the outputs.
 func runMain(ctx context.Context, gh *githubactions.Action, d Deps) (err error) {
-	in := d.inputs(config.Defaults())
-	maskKey(gh, in(config.InputAPIKey))
+	in := readInputs(gh, d, config.Defaults())
 	sum := stepSummary{Title: loginTitle, Result: resultFailed, Note: "Failed before any login started on the server."}
-	defer func() {
-		if err != nil {
-			sum.Reason = err.Error()
-		}
-		sum.write(gh, d)
-	}()
+	defer sum.finish(gh, d, &err)
 	cfg, err := config.Load(in)
 	if err != nil {
 		return err

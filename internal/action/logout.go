@@ -17,8 +17,7 @@ import (
 // the main step logged in to, on the same server. Every failure here is a
 // warning: the post step never fails the job, so it returns nothing.
 func runPost(ctx context.Context, gh *githubactions.Action, d Deps) {
-	in := d.inputs(config.Defaults())
-	maskKey(gh, in(config.InputAPIKey))
+	in := readInputs(gh, d, config.Defaults())
 	cfg, err := config.LoadPost(in)
 	sum := stepSummary{Title: logoutTitle, Result: resultNotLoggedOut}
 	defer func() { sum.write(gh, d) }()
@@ -169,15 +168,9 @@ func logout(ctx context.Context, gh *githubactions.Action, d Deps, client *reocl
 // inputs, log out of registry_url on server_id and follow the logout to its
 // end. Unlike the post step, a failure fails the step.
 func runLogoutStep(ctx context.Context, gh *githubactions.Action, d Deps) (err error) {
-	in := d.inputs(config.LogoutDefaults())
-	maskKey(gh, in(config.InputAPIKey))
+	in := readInputs(gh, d, config.LogoutDefaults())
 	sum := stepSummary{Title: logoutTitle, Result: resultNotLoggedOut, Note: "Failed before any logout started on the server."}
-	defer func() {
-		if err != nil {
-			sum.Reason = err.Error()
-		}
-		sum.write(gh, d)
-	}()
+	defer sum.finish(gh, d, &err)
 	cfg, err := config.LoadLogout(in)
 	if err != nil {
 		return err
