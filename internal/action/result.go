@@ -43,12 +43,16 @@ func serverName(name, serverID string) string {
 // a login the registry refused points at the credential stored in Reoclo; a
 // login the server gave up on points at the server's way to the registry.
 func loginFailed(d Deps, server string, op *reoclo.Operation) error {
-	err := commandFailed(d, "docker login", server, op)
-	if op.Status == reoclo.StatusTimeout {
-		return fmt.Errorf("%w; the server gave up before docker login finished: check that server %s can reach the registry (DNS, firewall, proxy)", err, server)
+	if err := printResult(d, "docker login", server, op); err != nil {
+		return err
 	}
-	return fmt.Errorf("%w; check the user name and password or token stored with this credential in Reoclo, "+
-		"and that the registry lets that account log in (and pull or push what the job needs)", err)
+	if op.Status == reoclo.StatusTimeout {
+		return fmt.Errorf("docker login failed on server %s (%s): %s; the server gave up before docker login finished: "+
+			"check that server %s can reach the registry (DNS, firewall, proxy)", server, outcome(op), reason(op), server)
+	}
+	return fmt.Errorf("docker login failed on server %s (%s): %s; check the user name and password or token stored with "+
+		"this credential in Reoclo, and that the registry lets that account log in (and pull or push what the job needs)",
+		server, outcome(op), reason(op))
 }
 
 // waitFailed adds a next step to a wait that ran out of time while the
