@@ -191,15 +191,13 @@ func (cl *call) checkRetry(ctx context.Context, resp *http.Response, err error) 
 	cl.mu.Lock()
 	cl.retry = retry
 	switch {
-	case ctx.Err() != nil:
-		// cut short by the context: not how the API behaved
-	case err != nil:
-		cl.last = unwrapURLError(err)
-	case resp.StatusCode < 200 || resp.StatusCode > 299:
+	case err == nil && (resp.StatusCode < 200 || resp.StatusCode > 299):
 		cl.replied, cl.status = true, resp.StatusCode
 		cl.last = fmt.Errorf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode)) // not resp.Status: the server wrote that
-	default:
+	case err == nil:
 		cl.replied, cl.status = true, resp.StatusCode
+	case ctx.Err() == nil: // a failure the context caused says nothing of the API
+		cl.last = unwrapURLError(err)
 	}
 	cl.mu.Unlock()
 	if err != nil || retry || resp.StatusCode < 200 || resp.StatusCode > 299 {
