@@ -173,7 +173,7 @@ func TestPostRefusesTamperedState(t *testing.T) {
 		post := e.run(context.Background(), RolePost, map[string]string{"server_id": serverID, "registry_url": "ghcr.io\x1b", "operation_id": "x"})
 		assert.Equal(t, 0, post.code)
 		assert.Empty(t, e.requests())
-		assert.Contains(t, post.stdout, "::warning::Not logging out: saved state registry_url contains a control character")
+		assert.Contains(t, post.stdout, "::warning::Not logging out: saved state registry_url cannot be used: the value contains a control character")
 	})
 }
 

@@ -88,13 +88,13 @@ func TestReadStateFallsBackToTheEnvCopyOnActRunners(t *testing.T) {
 		{"forgejo: the env copy", with(map[string]string{"FORGEJO_ACTIONS": "true"}), fromEnv, true, ""},
 		{"github: never the env copy", with(nil), loginState{}, false, ""},
 		{"act, another step: not this step's copy", with(map[string]string{"ACT": "true", "GITHUB_ACTION": "otherstep"}),
-			loginState{RegistryURL: "docker.io"}, false, "saved state DOCKER_AUTH_SERVER_ID_otherstep is empty"},
+			loginState{RegistryURL: "docker.io"}, false, "saved state DOCKER_AUTH_SERVER_ID_otherstep cannot be used: the value is empty"},
 		{"act without GITHUB_ACTION", with(map[string]string{"ACT": "true", "GITHUB_ACTION": ""}), loginState{}, false, ""},
 		{"STATE_* wins when present", with(map[string]string{"ACT": "true", "STATE_server_id": serverID,
 			"STATE_registry_url": "quay.io", "STATE_operation_id": "op-state"}),
 			loginState{ServerID: serverID, RegistryURL: "quay.io", OperationID: "op-state"}, true, ""},
 		{"a tampered env copy is refused, named", with(map[string]string{"ACT": "true", "DOCKER_AUTH_REGISTRY_URL_login": "ghcr.io\x1b[2J"}),
-			loginState{}, false, "saved state DOCKER_AUTH_REGISTRY_URL_login contains a control character"},
+			loginState{}, false, "saved state DOCKER_AUTH_REGISTRY_URL_login cannot be used: the value contains a control character"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
