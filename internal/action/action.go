@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -63,26 +64,23 @@ type Deps struct {
 	LookupEnv func(string) (string, bool)
 	// Stdout receives the log lines and workflow commands.
 	Stdout io.Writer
-	// Now is the clock for the durations the action reports.
-	Now func() time.Time
 	// Version names this build in the User-Agent.
 	Version string
-	// Timeout bounds ctx by the timeout input; the cause of its expiry is a
-	// *TimeoutError. Nil means a real timer.
-	Timeout func(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc)
-	// ClientOptions are added to the API client's (tests inject the poll
-	// sleep, retry backoff and transport here).
-	ClientOptions []reoclo.Option
+	// Transport, when set, sends the API client's requests instead of its
+	// own HTTP/1.1 transport (reoclo.WithTransport): tests serve the fake
+	// API in memory, inside a testing/synctest bubble.
+	Transport http.RoundTripper
 }
 
-// DefaultDeps returns the process's real environment, stdout and clock.
+// DefaultDeps returns the process's real environment and stdout.
 func DefaultDeps(version string) Deps {
-	return Deps{Getenv: os.Getenv, LookupEnv: os.LookupEnv, Stdout: os.Stdout, Now: time.Now, Version: version}
+	return Deps{Getenv: os.Getenv, LookupEnv: os.LookupEnv, Stdout: os.Stdout, Version: version}
 }
 
 // Run runs the role named by args[0] and returns the process exit code: 0 on
 // success, 1 when the main step or the logout step fails. The post step
-// returns 0 even when the logout fails: that is a warning, never a failed job.
+// returns 0 even when the logout fails, or panics: that is a warning, never
+// a failed job.
 func Run(ctx context.Context, args []string, d Deps) (code int) {
 	gh := githubactions.New(githubactions.WithWriter(d.Stdout), githubactions.WithGetenv(d.Getenv))
 	role := RoleMain
@@ -92,7 +90,12 @@ func Run(ctx context.Context, args []string, d Deps) (code int) {
 	defer func() {
 		// go-githubactions panics when it cannot write a file command.
 		if r := recover(); r != nil {
-			gh.Errorf("%s", fmt.Sprint(r))
+			if role == RolePost {
+				gh.Warningf("%v", r)
+				code = 0
+				return
+			}
+			gh.Errorf("%v", r)
 			code = 1
 		}
 	}()
@@ -106,7 +109,7 @@ func Run(ctx context.Context, args []string, d Deps) (code int) {
 		run = runLogoutStep
 	}
 	if err := run(ctx, gh, d); err != nil {
-		gh.Errorf("%s", err.Error())
+		gh.Errorf("%v", err)
 		return 1
 	}
 	return 0
@@ -133,12 +136,15 @@ func (d Deps) inputs(defaults map[string]string) config.GetInputFunc {
 	}
 }
 
-// maskKey registers the API key with the runner's log masking before anything
-// else can print it.
-func maskKey(gh *githubactions.Action, key string) {
-	if key != "" {
+// readInputs returns the step's inputs (Deps.inputs with defaults), having
+// registered the API key with the runner's log masking before anything else
+// can print it.
+func readInputs(gh *githubactions.Action, d Deps, defaults map[string]string) config.GetInputFunc {
+	in := d.inputs(defaults)
+	if key := in(config.InputAPIKey); key != "" {
 		gh.AddMask(key)
 	}
+	return in
 }
 
 // newClient builds the API client with the step's logger and User-Agent.
@@ -146,9 +152,11 @@ func newClient(gh *githubactions.Action, d Deps, api *url.URL, key string) *reoc
 	opts := []reoclo.Option{
 		reoclo.WithLogger(gh),
 		reoclo.WithUserAgent(fmt.Sprintf("reoclo-docker-auth/%s (+https://github.com/reoclo/docker-auth) Go-http-client", d.Version)),
-		reoclo.WithClock(d.Now),
 	}
-	return reoclo.New(api, key, append(opts, d.ClientOptions...)...)
+	if d.Transport != nil {
+		opts = append(opts, reoclo.WithTransport(d.Transport))
+	}
+	return reoclo.New(api, key, opts...)
 }
 
 // TimeoutError is the cause of a step's context when its timeout runs out.
@@ -161,11 +169,9 @@ func (e *TimeoutError) Error() string {
 	return "timed out after " + seconds(e.After)
 }
 
-// withTimeout bounds ctx by the timeout input, with a cause that says so.
-func (d Deps) withTimeout(ctx context.Context, after time.Duration) (context.Context, context.CancelFunc) {
-	if d.Timeout != nil {
-		return d.Timeout(ctx, after)
-	}
+// withTimeout bounds ctx by a time limit, with a *TimeoutError cause that
+// says so.
+func withTimeout(ctx context.Context, after time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeoutCause(ctx, after, &TimeoutError{After: after})
 }
 

@@ -3,15 +3,16 @@ package action
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/reoclo/docker-auth/internal/fakeapi"
+	"github.com/reoclo/docker-auth/internal/memnet"
 )
 
 // twoLevels returns a step context as WithSignals gives it, with functions
@@ -31,50 +32,53 @@ type terminated struct{}
 func (terminated) String() string { return "terminated" }
 func (terminated) Signal()        {}
 
-// onLogin serves the fake API, calling f when a login request arrives,
-// before the API answers it.
+// onLogin serves the fake API, calling f when a login request arrives; the
+// API then takes 10 ms to answer it.
 func (e *testEnv) onLogin(f func()) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	e.transport = memnet.Serve(e.t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/registry-auth/login") {
 			f()
+			time.Sleep(10 * time.Millisecond)
 		}
 		e.api.ServeHTTP(w, r)
 	}))
-	e.t.Cleanup(srv.Close)
-	e.inputs["api_url"] = srv.URL
 }
 
 // SIGINT while the login request is in flight: main waits for its reply,
 // saves what post needs, and stops without polling; post then undoes it.
 func TestMainCancelledWhileTheLoginIsInFlight(t *testing.T) {
-	e := newTestEnv(t)
-	ctx, sigint, _ := twoLevels(t)
-	e.onLogin(sigint)
-	res := e.run(ctx, RoleMain, nil)
-	assert.Equal(t, 1, res.code)
-	assert.Contains(t, res.stdout, "::error::cancelled (received interrupt) waiting for operation")
-	ops := e.api.Operations()
-	require.Len(t, ops, 1)
-	assert.Equal(t, map[string]string{"server_id": serverID, "registry_url": "ghcr.io", "operation_id": ops[0].ID}, res.state,
-		"the reply came after SIGINT and was saved")
-	assert.Equal(t, []string{loginPath}, e.requests(), "no poll after the cancel")
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		ctx, sigint, _ := twoLevels(t)
+		e.onLogin(sigint)
+		res := e.run(ctx, RoleMain, nil)
+		assert.Equal(t, 1, res.code)
+		assert.Contains(t, res.stdout, "::error::cancelled (received interrupt) waiting for operation")
+		ops := e.api.Operations()
+		require.Len(t, ops, 1)
+		assert.Equal(t, map[string]string{"server_id": serverID, "registry_url": "ghcr.io", "operation_id": ops[0].ID}, res.state,
+			"the reply came after SIGINT and was saved")
+		assert.Equal(t, []string{loginPath}, e.requests(), "no poll after the cancel")
 
-	post := e.run(context.Background(), RolePost, res.state)
-	assert.Equal(t, 0, post.code)
-	assert.Contains(t, post.stdout, "Logged out of ghcr.io")
-	e.clock.Advance(time.Hour)
-	assert.Empty(t, e.api.LoggedIn(), "the login that landed was undone")
+		post := e.run(context.Background(), RolePost, res.state)
+		assert.Equal(t, 0, post.code)
+		assert.Contains(t, post.stdout, "Logged out of ghcr.io")
+		time.Sleep(time.Hour)
+		assert.Empty(t, e.api.LoggedIn(), "the login that landed was undone")
+	})
 }
 
 // SIGTERM (or the end of the grace) stops the step at once, reply or not.
 func TestMainStopsAtOnceOnSIGTERM(t *testing.T) {
-	e := newTestEnv(t)
-	ctx, _, sigterm := twoLevels(t)
-	e.onLogin(sigterm)
-	res := e.run(ctx, RoleMain, nil)
-	assert.Equal(t, 1, res.code)
-	assert.Contains(t, res.stdout, "::error::start the login: cancelled (received terminated)")
-	assert.Empty(t, res.state)
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		ctx, _, sigterm := twoLevels(t)
+		e.onLogin(sigterm)
+		res := e.run(ctx, RoleMain, nil)
+		assert.Equal(t, 1, res.code)
+		assert.Contains(t, res.stdout, "::error::start the login: cancelled (received terminated)")
+		assert.Empty(t, res.state)
+	})
 }
 
 // SIGINT while post waits for a login still running: post keeps waiting,
@@ -94,43 +98,43 @@ func TestPostCancelledWhileWaitingForTheLogin(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newTestEnv(t)
-			e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: tc.login})
-			e.inputs["credential_id"] = otherCred
-			e.inputs["timeout"] = "1"
-			res := e.run(context.Background(), RoleMain, nil)
-			require.Contains(t, res.stdout, "timed out after 1s")
+			synctest.Test(t, func(t *testing.T) {
+				e := newTestEnv(t)
+				e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: tc.login})
+				e.inputs["credential_id"] = otherCred
+				e.inputs["timeout"] = "1"
+				res := e.run(context.Background(), RoleMain, nil)
+				require.Contains(t, res.stdout, "timed out after 1s")
 
-			e.inputs["timeout"] = "120"
-			ctx, sigint, sigterm := twoLevels(t)
-			start := e.clock.Now()
-			sleeps := 0
-			e.beforeSleep = func() {
-				if sleeps++; sleeps == 2 {
+				e.inputs["timeout"] = "120"
+				ctx, sigint, sigterm := twoLevels(t)
+				start := time.Now()
+				// Between post's second and third poll of the login.
+				time.AfterFunc(80*time.Millisecond, func() {
 					if tc.hard {
 						sigterm()
 					} else {
 						sigint()
 					}
+				})
+				post := e.run(ctx, RolePost, res.state)
+				assert.Equal(t, 0, post.code)
+				reqs := e.requests()
+				if tc.wantLogout {
+					assert.Equal(t, logoutPath, reqs[len(reqs)-1])
+					assert.Contains(t, post.stdout, "Logged out of ghcr.io")
+					assert.Less(t, time.Since(start), 7500*time.Millisecond, "within the runner's grace")
+				} else {
+					assert.NotContains(t, reqs, logoutPath)
 				}
-			}
-			post := e.run(ctx, RolePost, res.state)
-			assert.Equal(t, 0, post.code)
-			reqs := e.requests()
-			if tc.wantLogout {
-				assert.Equal(t, logoutPath, reqs[len(reqs)-1])
-				assert.Contains(t, post.stdout, "Logged out of ghcr.io")
-				assert.Less(t, e.clock.Now().Sub(start), 7500*time.Millisecond, "within the runner's grace")
-			} else {
-				assert.NotContains(t, reqs, logoutPath)
-			}
-			if tc.wantWarning != "" {
-				assert.Contains(t, post.stdout, tc.wantWarning)
-			} else {
-				assert.NotContains(t, post.stdout, "::warning")
-				e.clock.Advance(time.Hour)
-				assert.Empty(t, e.api.LoggedIn(), "the login ended before the logout")
-			}
+				if tc.wantWarning != "" {
+					assert.Contains(t, post.stdout, tc.wantWarning)
+				} else {
+					assert.NotContains(t, post.stdout, "::warning")
+					time.Sleep(time.Hour)
+					assert.Empty(t, e.api.LoggedIn(), "the login ended before the logout")
+				}
+			})
 		})
 	}
 }
@@ -155,28 +159,30 @@ func TestMainSavesWhatPostNeedsFromAnUnusableReply(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newTestEnv(t)
-			e.api.AddCredential(tc.cred)
-			e.inputs["credential_id"] = otherCred
-			res := e.run(context.Background(), RoleMain, nil)
-			assert.Equal(t, 1, res.code)
-			assert.Contains(t, res.stdout, tc.wantError)
-			assert.Empty(t, res.outputs)
-			assert.Equal(t, serverID, res.state["server_id"])
-			assert.Equal(t, "ghcr.io", res.state["registry_url"])
-			if tc.wantOpID {
-				assert.Equal(t, e.api.Operations()[0].ID, res.state["operation_id"])
-			} else {
-				assert.NotContains(t, res.state, "operation_id")
-			}
+			synctest.Test(t, func(t *testing.T) {
+				e := newTestEnv(t)
+				e.api.AddCredential(tc.cred)
+				e.inputs["credential_id"] = otherCred
+				res := e.run(context.Background(), RoleMain, nil)
+				assert.Equal(t, 1, res.code)
+				assert.Contains(t, res.stdout, tc.wantError)
+				assert.Empty(t, res.outputs)
+				assert.Equal(t, serverID, res.state["server_id"])
+				assert.Equal(t, "ghcr.io", res.state["registry_url"])
+				if tc.wantOpID {
+					assert.Equal(t, e.api.Operations()[0].ID, res.state["operation_id"])
+				} else {
+					assert.NotContains(t, res.state, "operation_id")
+				}
 
-			post := e.run(context.Background(), RolePost, res.state)
-			assert.Equal(t, 0, post.code)
-			assert.Contains(t, post.stdout, tc.wantPost)
-			reqs := e.requests()
-			assert.Equal(t, logoutPath, reqs[len(reqs)-1])
-			e.clock.Advance(time.Hour)
-			assert.Empty(t, e.api.LoggedIn())
+				post := e.run(context.Background(), RolePost, res.state)
+				assert.Equal(t, 0, post.code)
+				assert.Contains(t, post.stdout, tc.wantPost)
+				reqs := e.requests()
+				assert.Equal(t, logoutPath, reqs[len(reqs)-1])
+				time.Sleep(time.Hour)
+				assert.Empty(t, e.api.LoggedIn())
+			})
 		})
 	}
 }

@@ -4,18 +4,16 @@ import (
 	"bytes"
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/reoclo/docker-auth/internal/fakeapi"
-	"github.com/reoclo/docker-auth/internal/reoclo"
+	"github.com/reoclo/docker-auth/internal/memnet"
 	"github.com/reoclo/docker-auth/internal/runner"
 )
 
@@ -27,103 +25,35 @@ const (
 	otherCred = "3d4e5f60-7182-4c9d-8e1f-2a3b4c5d6e7f"
 )
 
-var t0 = time.Date(2026, 4, 14, 1, 0, 0, 0, time.UTC)
-
-// testClock is the fake API's clock, also driving the action's poll sleeps
-// and its timeout, so no test waits in real time.
-type testClock struct {
-	*fakeapi.Clock
-	mu     sync.Mutex
-	timers []fakeTimer
-}
-
-type fakeTimer struct {
-	at     time.Time
-	cancel context.CancelCauseFunc
-	cause  error
-}
-
-// Sleep advances the clock by d, firing on the way the timeouts that expire,
-// and returns early, at that time, when one of them ends ctx.
-func (c *testClock) Sleep(ctx context.Context, d time.Duration) error {
-	until := c.Now().Add(d)
-	for {
-		if ctx.Err() != nil {
-			return context.Cause(ctx)
-		}
-		c.mu.Lock()
-		next := until
-		for _, tm := range c.timers {
-			if tm.at.Before(next) {
-				next = tm.at
-			}
-		}
-		var due []fakeTimer
-		kept := c.timers[:0]
-		for _, tm := range c.timers {
-			if !next.Before(tm.at) {
-				due = append(due, tm)
-			} else {
-				kept = append(kept, tm)
-			}
-		}
-		c.timers = kept
-		c.mu.Unlock()
-		if next.After(c.Now()) {
-			c.Set(next)
-		}
-		for _, tm := range due {
-			tm.cancel(tm.cause)
-		}
-		if !next.Before(until) {
-			if ctx.Err() != nil {
-				return context.Cause(ctx)
-			}
-			return nil
-		}
-	}
-}
-
-// Timeout is Deps.Timeout on the fake clock.
-func (c *testClock) Timeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	c.mu.Lock()
-	c.timers = append(c.timers, fakeTimer{at: c.Now().Add(d), cancel: cancel, cause: &TimeoutError{After: d}})
-	c.mu.Unlock()
-	return ctx, func() { cancel(context.Canceled) }
-}
+// apiURL is where the tests' fake API lives; memnet serves it in memory.
+const apiURL = "http://127.0.0.1:8080"
 
 // testEnv is one job: a fake Reoclo API with a key, a server and three
-// credentials, and the runner's environment for the action's steps.
+// credentials, and the runner's environment for the action's steps. Make it
+// with newTestEnv inside synctest.Test: the API, the action's timers, retry
+// waits, polls and timeouts then all run on the bubble's fake clock, so no
+// test waits in real time.
 type testEnv struct {
-	t      *testing.T
-	clock  *testClock
-	api    *fakeapi.Server
-	url    string
-	inputs map[string]string
-	env    map[string]string
-	// beforeSleep, when set, runs before each poll sleep (to cancel mid-poll).
-	beforeSleep func()
-	// retryWaits records the pause the client's real backoff policy chose
-	// before each retry; the test does not wait it out.
-	retryWaits []time.Duration
+	t         *testing.T
+	api       *fakeapi.Server
+	transport http.RoundTripper
+	start     time.Time
+	inputs    map[string]string
+	env       map[string]string
 }
 
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
-	clock := &testClock{Clock: fakeapi.NewClock(t0)}
-	api := fakeapi.New(fakeapi.WithClock(clock.Now))
+	api := fakeapi.New()
 	api.AddKey(testKey, fakeapi.AllScopes())
 	api.AddServer(serverID, "prod-api")
 	api.AddCredential(fakeapi.Credential{ID: ghcrCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: 300 * time.Millisecond})
 	api.AddCredential(fakeapi.Credential{ID: hubCred, RegistryURL: "docker.io", RegistryType: "docker_hub", LoginDuration: 200 * time.Millisecond})
-	srv := httptest.NewServer(api)
-	t.Cleanup(srv.Close)
 	return &testEnv{
-		t: t, clock: clock, api: api, url: srv.URL,
+		t: t, api: api, transport: memnet.Serve(t, api), start: time.Now(),
 		inputs: map[string]string{
 			"api_key": testKey, "server_id": serverID, "credential_id": ghcrCred,
-			"cleanup": "true", "api_url": srv.URL, "timeout": "120",
+			"cleanup": "true", "api_url": apiURL, "timeout": "120",
 		},
 		env: map[string]string{
 			"GITHUB_ACTIONS": "true", "CI": "true", "GITHUB_REPOSITORY": "acme/webshop", "GITHUB_WORKFLOW": "deploy",
@@ -131,6 +61,24 @@ func newTestEnv(t *testing.T) *testEnv {
 			"GITHUB_REF": "refs/heads/main", "GITHUB_RUN_ID": "4242", "GITHUB_RUN_ATTEMPT": "1", "GITHUB_RUN_NUMBER": "7",
 		},
 	}
+}
+
+// gaps returns the time between the first n+1 requests on route: the waits
+// before its first n retries when those requests were one call's attempts.
+func (e *testEnv) gaps(route fakeapi.Route, n int) []time.Duration {
+	method, path, _ := strings.Cut(string(route), " ")
+	prefix, _, _ := strings.Cut(path, "{")
+	var at []time.Time
+	for _, r := range e.api.Requests() {
+		if r.Method == method && strings.HasPrefix(r.Path, "/api/automation/v1"+prefix) && len(at) <= n {
+			at = append(at, r.Time)
+		}
+	}
+	var d []time.Duration
+	for i := 1; i < len(at); i++ {
+		d = append(d, at[i].Sub(at[i-1]))
+	}
+	return d
 }
 
 // stepResult is what one run of the binary's role left behind.
@@ -168,30 +116,15 @@ func (e *testEnv) run(ctx context.Context, role Role, state map[string]string) *
 	}
 	argv0 := map[Role]string{RoleMain: "/docker-auth", RolePost: "/docker-auth-post", RoleLogout: "/docker-auth-logout"}[role]
 	var out bytes.Buffer
-	policy := reoclo.NewBackoff(e.clock.Now, func() float64 { return 0 })
-	sleep := func(ctx context.Context, d time.Duration) error {
-		if e.beforeSleep != nil {
-			e.beforeSleep()
-		}
-		return e.clock.Sleep(ctx, d)
-	}
 	code := Run(ctx, []string{argv0}, Deps{
 		Getenv: func(k string) string { return vars[k] },
 		LookupEnv: func(k string) (string, bool) {
 			v, ok := vars[k]
 			return v, ok
 		},
-		Stdout:  &out,
-		Now:     e.clock.Now,
-		Version: "test",
-		Timeout: e.clock.Timeout,
-		ClientOptions: []reoclo.Option{
-			reoclo.WithSleep(sleep),
-			reoclo.WithBackoff(func(attempt int, resp *http.Response) time.Duration {
-				e.retryWaits = append(e.retryWaits, policy(attempt, resp))
-				return 0
-			}),
-		},
+		Stdout:    &out,
+		Version:   "test",
+		Transport: e.transport,
 	})
 
 	res := &stepResult{code: code, stdout: out.String(), files: map[string][]byte{}}

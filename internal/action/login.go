@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -16,15 +17,9 @@ import (
 // runMain is the main step: validate the inputs, start the login, save what
 // post needs, follow the operation to its end, set the outputs.
 func runMain(ctx context.Context, gh *githubactions.Action, d Deps) (err error) {
-	in := d.inputs(config.Defaults)
-	maskKey(gh, in(config.InputAPIKey))
+	in := readInputs(gh, d, config.Defaults())
 	sum := stepSummary{Title: loginTitle, Result: resultFailed, Note: "Failed before any login started on the server."}
-	defer func() {
-		if err != nil {
-			sum.Reason = err.Error()
-		}
-		sum.write(gh, d)
-	}()
+	defer sum.finish(gh, d, &err)
 	cfg, err := config.Load(in)
 	if err != nil {
 		return err
@@ -37,7 +32,7 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) (err error) 
 	client := newClient(gh, d, cfg.API, cfg.APIKey)
 	// Two deadlines of one timeout: the login request may finish after a
 	// cancellation (until the hard stop), the wait may not.
-	hardCtx, cancel := d.withTimeout(hardOf(ctx), cfg.Timeout)
+	hardCtx, cancel := withTimeout(hardOf(ctx), cfg.Timeout)
 	defer cancel()
 	softCtx, cancelSoft := context.WithCancelCause(hardCtx)
 	defer cancelSoft(nil)
@@ -45,18 +40,19 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) (err error) 
 	defer stopSoft()
 
 	state := newStateWriter(gh, d.Getenv)
-	start := d.Now()
+	start := time.Now()
 	accepted, err := client.Login(reoclo.FinishInFlight(hardCtx, softCtx), reoclo.LoginRequest{
 		ServerID: cfg.ServerID, CredentialID: cfg.CredentialID, RunID: runID, RunContext: rc,
 	})
-	if accepted != nil {
-		sum.Note = "The API started a login, but its reply could not be used."
-		if cfg.Cleanup {
-			saveForPost(state, cfg.ServerID, accepted)
-		}
-	}
 	if err != nil {
 		return fmt.Errorf("start the login: %w", err)
+	}
+	sum.Note = "The API started a login, but its reply could not be used."
+	if cfg.Cleanup {
+		saveForPost(state, cfg.ServerID, accepted)
+	}
+	if err := reoclo.CheckOperationID(accepted.OperationID); err != nil {
+		return fmt.Errorf("start the login: login reply: %w", err)
 	}
 	if err := checkOutputs(accepted.RegistryURL, accepted.RegistryType); err != nil {
 		return err
@@ -65,9 +61,9 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) (err error) 
 	gh.Debugf("login accepted: operation %s for %s", accepted.OperationID, untrusted.Line(accepted.RegistryURL, maxRegistryURL))
 
 	op, err := client.Follow(softCtx, accepted.OperationID)
-	sum.Took = d.Now().Sub(start)
+	sum.Took = time.Since(start)
 	if err != nil {
-		sum.Server = serverLabel(op, cfg.ServerID)
+		sum.Server = serverLabel(lastSeen(err), cfg.ServerID)
 		return waitFailed(err, "login", sum.Server, cfg.Timeout)
 	}
 	if cfg.Cleanup {
@@ -84,8 +80,8 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) (err error) 
 	gh.SetOutput(outputRegistryURL, accepted.RegistryURL)
 	gh.SetOutput(outputRegistryType, accepted.RegistryType)
 	sum.Result = resultLoggedIn
-	gh.Infof("%s", fmt.Sprintf("Logged in to %s on server %s (operation %s, %.1f s)",
-		untrusted.Line(accepted.RegistryURL, maxRegistryURL), server, accepted.OperationID, took.Seconds()))
+	gh.Infof("Logged in to %s on server %s (operation %s, %.1f s)",
+		untrusted.Line(accepted.RegistryURL, maxRegistryURL), server, accepted.OperationID, took.Seconds())
 	if name := runnerName(d.Getenv); name != "" && cfg.Cleanup {
 		gh.Noticef("%s", logoutNotice(name, d.Getenv("GITHUB_ACTION")))
 	}

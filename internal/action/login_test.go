@@ -5,15 +5,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/reoclo/docker-auth/internal/fakeapi"
+	"github.com/reoclo/docker-auth/internal/memnet"
 )
 
 func TestRoleOf(t *testing.T) {
@@ -37,35 +38,37 @@ func TestRoleOf(t *testing.T) {
 }
 
 func TestMainLogsIn(t *testing.T) {
-	e := newTestEnv(t)
-	res := e.run(context.Background(), RoleMain, nil)
-	require.Equal(t, 0, res.code, res.stdout)
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		res := e.run(context.Background(), RoleMain, nil)
+		require.Equal(t, 0, res.code, res.stdout)
 
-	ops := e.api.Operations()
-	require.Len(t, ops, 1)
-	opID := ops[0].ID
-	assert.Equal(t, map[string]string{"operation_id": opID, "registry_url": "ghcr.io", "registry_type": "ghcr"}, res.outputs)
-	assert.Equal(t, map[string]string{"server_id": serverID, "registry_url": "ghcr.io", "operation_id": opID, "login_finished": "true",
-		"server_name": "prod-api"}, res.state)
-	assert.Contains(t, res.stdout, fmt.Sprintf("Logged in to ghcr.io on server prod-api (operation %s, 0.3 s)\n", opID))
-	assert.True(t, strings.HasPrefix(res.stdout, "::add-mask::"+testKey+"\n"), "the key is masked before anything else is printed")
+		ops := e.api.Operations()
+		require.Len(t, ops, 1)
+		opID := ops[0].ID
+		assert.Equal(t, map[string]string{"operation_id": opID, "registry_url": "ghcr.io", "registry_type": "ghcr"}, res.outputs)
+		assert.Equal(t, map[string]string{"server_id": serverID, "registry_url": "ghcr.io", "operation_id": opID, "login_finished": "true",
+			"server_name": "prod-api"}, res.state)
+		assert.Contains(t, res.stdout, fmt.Sprintf("Logged in to ghcr.io on server prod-api (operation %s, 0.3 s)\n", opID))
+		assert.True(t, strings.HasPrefix(res.stdout, "::add-mask::"+testKey+"\n"), "the key is masked before anything else is printed")
 
-	reqs := e.requests()
-	assert.Equal(t, loginPath, reqs[0])
-	for _, r := range reqs[1:] {
-		assert.Equal(t, opPrefix+opID, r)
-	}
-	assert.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, e.api.LoggedIn())
+		reqs := e.requests()
+		assert.Equal(t, loginPath, reqs[0])
+		for _, r := range reqs[1:] {
+			assert.Equal(t, opPrefix+opID, r)
+		}
+		assert.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, e.api.LoggedIn())
 
-	var body map[string]any
-	require.NoError(t, json.Unmarshal(e.api.Requests()[0].Body, &body))
-	assert.Equal(t, map[string]any{
-		"server_id": serverID, "credential_id": ghcrCred, "run_id": "4242",
-		"run_context": map[string]any{"provider": "github_actions", "repository": "acme/webshop", "workflow": "deploy",
-			"trigger": "push", "actor": "octocat", "sha": "0123456789abcdef0123456789abcdef01234567", "ref": "refs/heads/main"},
-	}, body)
-	assert.Equal(t, "Bearer "+testKey, e.api.Requests()[0].Header.Get("Authorization"))
-	assert.Contains(t, e.api.Requests()[0].Header.Get("User-Agent"), "reoclo-docker-auth/test")
+		var body map[string]any
+		require.NoError(t, json.Unmarshal(e.api.Requests()[0].Body, &body))
+		assert.Equal(t, map[string]any{
+			"server_id": serverID, "credential_id": ghcrCred, "run_id": "4242",
+			"run_context": map[string]any{"provider": "github_actions", "repository": "acme/webshop", "workflow": "deploy",
+				"trigger": "push", "actor": "octocat", "sha": "0123456789abcdef0123456789abcdef01234567", "ref": "refs/heads/main"},
+		}, body)
+		assert.Equal(t, "Bearer "+testKey, e.api.Requests()[0].Header.Get("Authorization"))
+		assert.Contains(t, e.api.Requests()[0].Header.Get("User-Agent"), "reoclo-docker-auth/test")
+	})
 }
 
 func TestMainSummary(t *testing.T) {
@@ -101,20 +104,22 @@ func TestMainSummary(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newTestEnv(t)
-			tc.setup(e)
-			res := e.run(context.Background(), RoleMain, nil)
-			opID := ""
-			if ops := e.api.Operations(); len(ops) > 0 {
-				opID = ops[0].ID
-			}
-			want, prefix := strings.CutSuffix(tc.want(opID), prefixOnly)
-			if prefix {
-				assert.True(t, strings.HasPrefix(res.summary, want), res.summary)
-				assert.True(t, strings.HasSuffix(res.summary, "\n\n"), "the section ends with a blank line")
-				return
-			}
-			assert.Equal(t, want, res.summary)
+			synctest.Test(t, func(t *testing.T) {
+				e := newTestEnv(t)
+				tc.setup(e)
+				res := e.run(context.Background(), RoleMain, nil)
+				opID := ""
+				if ops := e.api.Operations(); len(ops) > 0 {
+					opID = ops[0].ID
+				}
+				want, prefix := strings.CutSuffix(tc.want(opID), prefixOnly)
+				if prefix {
+					assert.True(t, strings.HasPrefix(res.summary, want), res.summary)
+					assert.True(t, strings.HasSuffix(res.summary, "\n\n"), "the section ends with a blank line")
+					return
+				}
+				assert.Equal(t, want, res.summary)
+			})
 		})
 	}
 }
@@ -123,12 +128,14 @@ func TestMainSummary(t *testing.T) {
 const prefixOnly = "\x00prefix"
 
 func TestGiteaProvider(t *testing.T) {
-	e := newTestEnv(t)
-	e.env["GITEA_ACTIONS"] = "true"
-	res := e.run(context.Background(), RoleMain, nil)
-	require.Equal(t, 0, res.code, res.stdout)
-	op := e.api.Operations()[0]
-	assert.Equal(t, "gitea_actions", op.RunContext["provider"])
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		e.env["GITEA_ACTIONS"] = "true"
+		res := e.run(context.Background(), RoleMain, nil)
+		require.Equal(t, 0, res.code, res.stdout)
+		op := e.api.Operations()[0]
+		assert.Equal(t, "gitea_actions", op.RunContext["provider"])
+	})
 }
 
 func TestMainRejectsBadInputsBeforeAnyRequest(t *testing.T) {
@@ -144,20 +151,22 @@ func TestMainRejectsBadInputsBeforeAnyRequest(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.input, func(t *testing.T) {
-			e := newTestEnv(t)
-			e.inputs[tc.input] = tc.value
-			res := e.run(context.Background(), RoleMain, nil)
-			assert.Equal(t, 1, res.code)
-			assert.Contains(t, res.stdout, "::error::"+tc.want)
-			assert.Empty(t, e.requests(), "nothing is sent")
-			assert.Empty(t, res.state)
-			assert.Empty(t, res.outputs)
+			synctest.Test(t, func(t *testing.T) {
+				e := newTestEnv(t)
+				e.inputs[tc.input] = tc.value
+				res := e.run(context.Background(), RoleMain, nil)
+				assert.Equal(t, 1, res.code)
+				assert.Contains(t, res.stdout, "::error::"+tc.want)
+				assert.Empty(t, e.requests(), "nothing is sent")
+				assert.Empty(t, res.state)
+				assert.Empty(t, res.outputs)
 
-			post := e.run(context.Background(), RolePost, res.state)
-			assert.Equal(t, 0, post.code)
-			assert.Empty(t, e.requests(), "post sends nothing either")
-			assert.Contains(t, post.stdout, "No login to undo: the main step did not start one.")
-			assert.NotContains(t, post.stdout, "::warning")
+				post := e.run(context.Background(), RolePost, res.state)
+				assert.Equal(t, 0, post.code)
+				assert.Empty(t, e.requests(), "post sends nothing either")
+				assert.Contains(t, post.stdout, "No login to undo: the main step did not start one.")
+				assert.NotContains(t, post.stdout, "::warning")
+			})
 		})
 	}
 }
@@ -187,120 +196,136 @@ func TestMainExplainsAPIErrorsAfterOneRequest(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newTestEnv(t)
-			tc.setup(e)
-			res := e.run(context.Background(), RoleMain, nil)
-			assert.Equal(t, 1, res.code)
-			assert.Contains(t, res.stdout, "::error::start the login: "+tc.want)
-			assert.Len(t, e.requests(), 1, "exactly one request")
-			assert.Empty(t, res.state, "nothing for post to undo")
+			synctest.Test(t, func(t *testing.T) {
+				e := newTestEnv(t)
+				tc.setup(e)
+				res := e.run(context.Background(), RoleMain, nil)
+				assert.Equal(t, 1, res.code)
+				assert.Contains(t, res.stdout, "::error::start the login: "+tc.want)
+				assert.Len(t, e.requests(), 1, "exactly one request")
+				assert.Empty(t, res.state, "nothing for post to undo")
 
-			post := e.run(context.Background(), RolePost, res.state)
-			assert.Equal(t, 0, post.code)
-			assert.Len(t, e.requests(), 1, "post sends nothing")
+				post := e.run(context.Background(), RolePost, res.state)
+				assert.Equal(t, 0, post.code)
+				assert.Len(t, e.requests(), 1, "post sends nothing")
+			})
 		})
 	}
 }
 
 func TestMainReportsTheServersReason(t *testing.T) {
-	e := newTestEnv(t)
-	e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr",
-		LoginDuration: time.Second, Status: fakeapi.StatusFailed,
-		Result: fakeapi.Result{ExitCode: 1, Stderr: "Error response from daemon: Get \"https://ghcr.io/v2/\": denied: denied\n"}})
-	e.inputs["credential_id"] = otherCred
-	res := e.run(context.Background(), RoleMain, nil)
-	assert.Equal(t, 1, res.code)
-	opID := e.api.Operations()[0].ID
-	assert.Contains(t, res.stdout, fmt.Sprintf("::error::docker login failed on server prod-api (operation %s, status failed, exit code 1): "+
-		"Error response from daemon: Get \"https://ghcr.io/v2/\": denied: denied; check the user name and password or token stored with "+
-		"this credential in Reoclo, and that the registry lets that account log in (and pull or push what the job needs)\n", opID))
-	assert.Contains(t, res.stdout, "Output of docker login on prod-api (stderr):\n::stop-commands::")
-	assert.Empty(t, res.outputs, "no outputs for a failed login")
-	assert.Equal(t, opID, res.state["operation_id"], "post still logs out")
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr",
+			LoginDuration: time.Second, Status: fakeapi.StatusFailed,
+			Result: fakeapi.Result{ExitCode: 1, Stderr: "Error response from daemon: Get \"https://ghcr.io/v2/\": denied: denied\n"}})
+		e.inputs["credential_id"] = otherCred
+		res := e.run(context.Background(), RoleMain, nil)
+		assert.Equal(t, 1, res.code)
+		opID := e.api.Operations()[0].ID
+		assert.Contains(t, res.stdout, fmt.Sprintf("::error::docker login failed on server prod-api (operation %s, status failed, exit code 1): "+
+			"Error response from daemon: Get \"https://ghcr.io/v2/\": denied: denied; check the user name and password or token stored with "+
+			"this credential in Reoclo, and that the registry lets that account log in (and pull or push what the job needs)\n", opID))
+		assert.Contains(t, res.stdout, "Output of docker login on prod-api (stderr):\n::stop-commands::")
+		assert.Empty(t, res.outputs, "no outputs for a failed login")
+		assert.Equal(t, opID, res.state["operation_id"], "post still logs out")
+	})
 }
 
 func TestMainMissingExitCodeIsAFailure(t *testing.T) {
-	e := newTestEnv(t)
-	e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr",
-		Result: fakeapi.Result{MissingExitCode: true, Stdout: "Login Succeeded"}})
-	e.inputs["credential_id"] = otherCred
-	res := e.run(context.Background(), RoleMain, nil)
-	assert.Equal(t, 1, res.code)
-	assert.Contains(t, res.stdout, "status completed, no exit code): Login Succeeded")
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr",
+			Result: fakeapi.Result{MissingExitCode: true, Stdout: "Login Succeeded"}})
+		e.inputs["credential_id"] = otherCred
+		res := e.run(context.Background(), RoleMain, nil)
+		assert.Equal(t, 1, res.code)
+		assert.Contains(t, res.stdout, "status completed, no exit code): Login Succeeded")
+	})
 }
 
 func TestMainTimesOut(t *testing.T) {
-	e := newTestEnv(t)
-	e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: fakeapi.Never})
-	e.inputs["credential_id"] = otherCred
-	e.inputs["timeout"] = "120"
-	res := e.run(context.Background(), RoleMain, nil)
-	assert.Equal(t, 1, res.code)
-	opID := e.api.Operations()[0].ID
-	assert.Contains(t, res.stdout, fmt.Sprintf("::error::timed out after 120s waiting for operation %s (last status: running); "+
-		"the login has not finished on server prod-api: check in Reoclo that the server and its agent are online, "+
-		"or raise timeout (now 120s) if the login is only slow\n", opID))
-	assert.WithinRange(t, e.clock.Now(), t0.Add(120*time.Second), t0.Add(122*time.Second), "stopped at the deadline")
-	polls := len(e.requests()) - 1
-	assert.LessOrEqual(t, polls, 120, "about one request a second at most")
-	assert.Equal(t, opID, res.state["operation_id"], "state saved before polling, so post can clean up")
-	assert.NotContains(t, res.state, "login_finished")
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: fakeapi.Never})
+		e.inputs["credential_id"] = otherCred
+		e.inputs["timeout"] = "120"
+		res := e.run(context.Background(), RoleMain, nil)
+		assert.Equal(t, 1, res.code)
+		opID := e.api.Operations()[0].ID
+		assert.Contains(t, res.stdout, fmt.Sprintf("::error::timed out after 120s waiting for operation %s (last status: running); "+
+			"the login has not finished on server prod-api: check in Reoclo that the server and its agent are online, "+
+			"or raise timeout (now 120s) if the login is only slow\n", opID))
+		assert.Equal(t, 120*time.Second, time.Since(e.start), "stopped at the deadline")
+		polls := len(e.requests()) - 1
+		assert.LessOrEqual(t, polls, 120, "about one request a second at most")
+		assert.Equal(t, opID, res.state["operation_id"], "state saved before polling, so post can clean up")
+		assert.NotContains(t, res.state, "login_finished")
+	})
 }
 
 func TestMainTimeoutCoversRetries(t *testing.T) {
-	e := newTestEnv(t)
-	e.inputs["timeout"] = "5"
-	e.api.Script(fakeapi.RouteOperation, fakeapi.Fault{Status: 503, Times: fakeapi.Forever})
-	res := e.run(context.Background(), RoleMain, nil)
-	assert.Equal(t, 1, res.code)
-	assert.Contains(t, res.stdout, "::error::timed out after 5s waiting for operation")
-	assert.Contains(t, res.stdout, "(last status: unknown; last error: the API is having trouble (503 Service Unavailable")
-	assert.NotContains(t, res.stdout, "has not finished on server", "no poll succeeded: the API, not the server, is the problem")
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		e.inputs["timeout"] = "5"
+		e.api.Script(fakeapi.RouteOperation, fakeapi.Fault{Status: 503, Times: fakeapi.Forever})
+		res := e.run(context.Background(), RoleMain, nil)
+		assert.Equal(t, 1, res.code)
+		assert.Contains(t, res.stdout, "::error::timed out after 5s waiting for operation")
+		// The deadline comes during a poll's retries, or as they run out.
+		assert.Contains(t, res.stdout, "(last status: unknown; last error: ")
+		assert.Contains(t, res.stdout, "503 Service Unavailable")
+		assert.NotContains(t, res.stdout, "has not finished on server", "no poll succeeded: the API, not the server, is the problem")
+	})
 }
 
 // When the polls were failing at the deadline, the API is in question, not
 // the server's agent: no hint about the agent.
 func TestMainTimeoutWhilePollsFailHasNoAgentHint(t *testing.T) {
-	e := newTestEnv(t)
-	e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: fakeapi.Never})
-	e.inputs["credential_id"] = otherCred
-	e.inputs["timeout"] = "5"
-	scripted := false
-	e.beforeSleep = func() {
-		if !scripted { // after the first poll saw "running"
-			scripted = true
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: fakeapi.Never})
+		e.inputs["credential_id"] = otherCred
+		e.inputs["timeout"] = "5"
+		// After the first poll (at 55 ms) saw "running", before the second.
+		time.AfterFunc(100*time.Millisecond, func() {
 			e.api.Script(fakeapi.RouteOperation, fakeapi.Fault{Status: 503, Times: fakeapi.Forever})
-		}
-	}
-	res := e.run(context.Background(), RoleMain, nil)
-	assert.Equal(t, 1, res.code)
-	assert.Contains(t, res.stdout, "::error::timed out after 5s waiting for operation")
-	assert.Contains(t, res.stdout, "last error: the API is having trouble (503")
-	assert.NotContains(t, res.stdout, "has not finished on server")
+		})
+		res := e.run(context.Background(), RoleMain, nil)
+		assert.Equal(t, 1, res.code)
+		assert.Contains(t, res.stdout, "::error::timed out after 5s waiting for operation")
+		assert.Contains(t, res.stdout, "(last status: running, seen before the polls began failing; last error: ")
+		assert.Contains(t, res.stdout, "503 Service Unavailable")
+		assert.NotContains(t, res.stdout, "has not finished on server")
+	})
 }
 
 // The server's own time limit ended docker login: the hint points at the
 // server's way to the registry, not at the credential.
 func TestMainLoginTheServerGaveUpOn(t *testing.T) {
-	e := newTestEnv(t)
-	e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", Status: fakeapi.StatusTimeout,
-		Result: fakeapi.Result{MissingExitCode: true, Stderr: "context deadline exceeded"}})
-	e.inputs["credential_id"] = otherCred
-	res := e.run(context.Background(), RoleMain, nil)
-	assert.Equal(t, 1, res.code)
-	assert.Contains(t, res.stdout, "status timeout, no exit code): context deadline exceeded; the server gave up before docker login finished: "+
-		"check that server prod-api can reach the registry (DNS, firewall, proxy)\n")
-	assert.NotContains(t, res.stdout, "stored with this credential")
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", Status: fakeapi.StatusTimeout,
+			Result: fakeapi.Result{MissingExitCode: true, Stderr: "context deadline exceeded"}})
+		e.inputs["credential_id"] = otherCred
+		res := e.run(context.Background(), RoleMain, nil)
+		assert.Equal(t, 1, res.code)
+		assert.Contains(t, res.stdout, "status timeout, no exit code): context deadline exceeded; the server gave up before docker login finished: "+
+			"check that server prod-api can reach the registry (DNS, firewall, proxy)\n")
+		assert.NotContains(t, res.stdout, "stored with this credential")
+	})
 }
 
 func TestMainRidesOutTransientPollFailures(t *testing.T) {
-	e := newTestEnv(t)
-	e.api.Script(fakeapi.RouteLogin, fakeapi.Fault{Status: 503}, fakeapi.Fault{Status: 503})
-	e.api.Script(fakeapi.RouteOperation, fakeapi.Fault{Status: 502, Times: 8, ContentType: "text/html", Body: "<html>bad gateway</html>"})
-	res := e.run(context.Background(), RoleMain, nil)
-	require.Equal(t, 0, res.code, res.stdout)
-	assert.Equal(t, "ghcr.io", res.outputs["registry_url"])
-	assert.Equal(t, []string{loginPath, loginPath, loginPath}, e.requests()[:3])
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		e.api.Script(fakeapi.RouteLogin, fakeapi.Fault{Status: 503}, fakeapi.Fault{Status: 503})
+		e.api.Script(fakeapi.RouteOperation, fakeapi.Fault{Status: 502, Times: 8, ContentType: "text/html", Body: "<html>bad gateway</html>"})
+		res := e.run(context.Background(), RoleMain, nil)
+		require.Equal(t, 0, res.code, res.stdout)
+		assert.Equal(t, "ghcr.io", res.outputs["registry_url"])
+		assert.Equal(t, []string{loginPath, loginPath, loginPath}, e.requests()[:3])
+	})
 }
 
 func TestMainRetriesScriptedFaults(t *testing.T) {
@@ -323,20 +348,22 @@ func TestMainRetriesScriptedFaults(t *testing.T) {
 			[]fakeapi.Fault{{Status: 429, Header: http.Header{"Retry-After": []string{"0"}}, Times: 3}},
 			[]time.Duration{125 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond}},
 		{"Retry-After in the past never shortens the backoff", fakeapi.RouteOperation,
-			[]fakeapi.Fault{{Status: 503, Header: http.Header{"Retry-After": []string{"Mon, 13 Apr 2026 00:00:00 GMT"}}, Times: 2}},
+			[]fakeapi.Fault{{Status: 503, Header: http.Header{"Retry-After": []string{"Fri, 31 Dec 1999 23:00:00 GMT"}}, Times: 2}},
 			[]time.Duration{125 * time.Millisecond, 250 * time.Millisecond}},
 		{"a poll reply cut short", fakeapi.RouteOperation, []fakeapi.Fault{{Through: true, CutShort: true}},
 			[]time.Duration{125 * time.Millisecond}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newTestEnv(t)
-			e.api.Script(tc.route, tc.faults...)
-			res := e.run(context.Background(), RoleMain, nil)
-			require.Equal(t, 0, res.code, res.stdout)
-			assert.Equal(t, "ghcr.io", res.outputs["registry_url"])
-			assert.Equal(t, tc.wantWaits, e.retryWaits)
-			assert.Len(t, e.api.Operations(), 1, "retries start no second login operation")
+			synctest.Test(t, func(t *testing.T) {
+				e := newTestEnv(t)
+				e.api.Script(tc.route, tc.faults...)
+				res := e.run(context.Background(), RoleMain, nil)
+				require.Equal(t, 0, res.code, res.stdout)
+				assert.Equal(t, "ghcr.io", res.outputs["registry_url"])
+				assertRetryWaits(t, tc.wantWaits, e.gaps(tc.route, len(tc.wantWaits)))
+				assert.Len(t, e.api.Operations(), 1, "retries start no second login operation")
+			})
 		})
 	}
 }
@@ -345,52 +372,54 @@ func TestMainRetriesScriptedFaults(t *testing.T) {
 // attempt may have started a login on the server: a second docker login of
 // the same credential changes nothing, and post logs out of the registry.
 func TestMainRetriesALoginReplyCutShort(t *testing.T) {
-	e := newTestEnv(t)
-	e.api.Script(fakeapi.RouteLogin, fakeapi.Fault{Through: true, CutShort: true})
-	res := e.run(context.Background(), RoleMain, nil)
-	require.Equal(t, 0, res.code, res.stdout)
-	assert.Equal(t, []time.Duration{125 * time.Millisecond}, e.retryWaits)
-	assert.Equal(t, []string{loginPath, loginPath}, e.requests()[:2])
-	post := e.run(context.Background(), RolePost, res.state)
-	assert.Contains(t, post.stdout, "Logged out of ghcr.io")
-	e.clock.Advance(time.Hour)
-	assert.Empty(t, e.api.LoggedIn())
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		e.api.Script(fakeapi.RouteLogin, fakeapi.Fault{Through: true, CutShort: true})
+		res := e.run(context.Background(), RoleMain, nil)
+		require.Equal(t, 0, res.code, res.stdout)
+		assertRetryWaits(t, []time.Duration{125 * time.Millisecond}, e.gaps(fakeapi.RouteLogin, 1))
+		assert.Equal(t, []string{loginPath, loginPath}, e.requests()[:2])
+		post := e.run(context.Background(), RolePost, res.state)
+		assert.Contains(t, post.stdout, "Logged out of ghcr.io")
+		time.Sleep(time.Hour)
+		assert.Empty(t, e.api.LoggedIn())
+	})
 }
 
 // duration_ms is informational: any JSON number form is fine.
 func TestMainAcceptsNumberForms(t *testing.T) {
 	for _, n := range []string{"412.7", "1e3", "-0"} {
 		t.Run(n, func(t *testing.T) {
-			e := newTestEnv(t)
-			e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr",
-				LoginDuration: time.Second, Result: fakeapi.Result{Stdout: "Login Succeeded", DurationJSON: n}})
-			e.inputs["credential_id"] = otherCred
-			res := e.run(context.Background(), RoleMain, nil)
-			require.Equal(t, 0, res.code, res.stdout)
-			assert.Equal(t, "ghcr.io", res.outputs["registry_url"])
-			assert.LessOrEqual(t, e.clock.Now().Sub(t0), 1155*time.Millisecond, "seen within 10% + 55 ms")
+			synctest.Test(t, func(t *testing.T) {
+				e := newTestEnv(t)
+				e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr",
+					LoginDuration: time.Second, Result: fakeapi.Result{Stdout: "Login Succeeded", DurationJSON: n}})
+				e.inputs["credential_id"] = otherCred
+				res := e.run(context.Background(), RoleMain, nil)
+				require.Equal(t, 0, res.code, res.stdout)
+				assert.Equal(t, "ghcr.io", res.outputs["registry_url"])
+				assert.LessOrEqual(t, time.Since(e.start), 1155*time.Millisecond, "seen within 10% + 55 ms")
+			})
 		})
 	}
 }
 
 func TestMainCancelled(t *testing.T) {
-	e := newTestEnv(t)
-	e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: fakeapi.Never})
-	e.inputs["credential_id"] = otherCred
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
-	sleeps := 0
-	e.beforeSleep = func() {
-		if sleeps++; sleeps == 3 {
-			cancel(&CancelledError{Signal: interrupt{}})
-		}
-	}
-	res := e.run(ctx, RoleMain, nil)
-	assert.Equal(t, 1, res.code)
-	assert.Contains(t, res.stdout, "::error::cancelled (received interrupt) waiting for operation")
-	assert.NotContains(t, res.stdout, "raise timeout", "a cancelled step needs no hint about the timeout")
-	assert.NotEmpty(t, res.state["operation_id"], "post will clean up")
-	assert.Len(t, e.requests(), 3, "the login and two polls (the first comes after a pause); nothing sent after the cancel")
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: fakeapi.Never})
+		e.inputs["credential_id"] = otherCred
+		ctx, cancel := context.WithCancelCause(context.Background())
+		defer cancel(nil)
+		// After the second poll (at 115.5 ms), before the third (182.05 ms).
+		time.AfterFunc(150*time.Millisecond, func() { cancel(&CancelledError{Signal: interrupt{}}) })
+		res := e.run(ctx, RoleMain, nil)
+		assert.Equal(t, 1, res.code)
+		assert.Contains(t, res.stdout, "::error::cancelled (received interrupt) waiting for operation")
+		assert.NotContains(t, res.stdout, "raise timeout", "a cancelled step needs no hint about the timeout")
+		assert.NotEmpty(t, res.state["operation_id"], "post will clean up")
+		assert.Len(t, e.requests(), 3, "the login and two polls (the first comes after a pause); nothing sent after the cancel")
+	})
 }
 
 type interrupt struct{}
@@ -405,64 +434,120 @@ func TestMainRefusesUnsafeRegistryValues(t *testing.T) {
 		"escape":    "ghcr.io\x1b[2K",
 	} {
 		t.Run(name, func(t *testing.T) {
-			e := newTestEnv(t)
-			e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: url, RegistryType: "ghcr"})
-			e.inputs["credential_id"] = otherCred
-			res := e.run(context.Background(), RoleMain, nil)
-			assert.Equal(t, 1, res.code)
-			assert.Contains(t, res.stdout, "::error::the API returned a registry_url that cannot be an output")
-			assert.Empty(t, res.files["GITHUB_OUTPUT"], "nothing written")
-			assert.Empty(t, res.files["GITHUB_STATE"], "nothing written")
+			synctest.Test(t, func(t *testing.T) {
+				e := newTestEnv(t)
+				e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: url, RegistryType: "ghcr"})
+				e.inputs["credential_id"] = otherCred
+				res := e.run(context.Background(), RoleMain, nil)
+				assert.Equal(t, 1, res.code)
+				assert.Contains(t, res.stdout, "::error::the API returned a registry_url that cannot be an output")
+				assert.Empty(t, res.files["GITHUB_OUTPUT"], "nothing written")
+				assert.Empty(t, res.files["GITHUB_STATE"], "nothing written")
+			})
 		})
 	}
 }
 
 func TestMainNeedsTheRunnersFiles(t *testing.T) {
-	e := newTestEnv(t)
-	e.env["GITHUB_OUTPUT"] = ""
-	vars := map[string]string{"INPUT_API_KEY": testKey, "INPUT_SERVER_ID": serverID, "INPUT_CREDENTIAL_ID": ghcrCred,
-		"INPUT_CLEANUP": "true", "INPUT_API_URL": e.url, "INPUT_TIMEOUT": "120"}
-	var out strings.Builder
-	code := Run(context.Background(), []string{"docker-auth"}, Deps{Getenv: func(k string) string { return vars[k] }, Stdout: &out, Now: time.Now})
-	assert.Equal(t, 1, code)
-	assert.Contains(t, out.String(), "::error::GITHUB_OUTPUT is not set: docker-auth must run as a GitHub Actions step")
-	assert.Empty(t, e.requests())
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		e.env["GITHUB_OUTPUT"] = ""
+		vars := map[string]string{"INPUT_API_KEY": testKey, "INPUT_SERVER_ID": serverID, "INPUT_CREDENTIAL_ID": ghcrCred,
+			"INPUT_CLEANUP": "true", "INPUT_API_URL": apiURL, "INPUT_TIMEOUT": "120"}
+		var out strings.Builder
+		code := Run(context.Background(), []string{"docker-auth"}, Deps{Getenv: func(k string) string { return vars[k] }, Stdout: &out, Transport: e.transport})
+		assert.Equal(t, 1, code)
+		assert.Contains(t, out.String(), "::error::GITHUB_OUTPUT is not set: docker-auth must run as a GitHub Actions step")
+		assert.Empty(t, e.requests())
+	})
 }
 
 func TestMainWithoutCleanupSavesNoState(t *testing.T) {
-	e := newTestEnv(t)
-	e.inputs["cleanup"] = "FALSE"
-	res := e.run(context.Background(), RoleMain, nil)
-	require.Equal(t, 0, res.code, res.stdout)
-	assert.Empty(t, res.state)
-	assert.Equal(t, "ghcr.io", res.outputs["registry_url"])
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		e.inputs["cleanup"] = "FALSE"
+		res := e.run(context.Background(), RoleMain, nil)
+		require.Equal(t, 0, res.code, res.stdout)
+		assert.Empty(t, res.state)
+		assert.Equal(t, "ghcr.io", res.outputs["registry_url"])
+	})
 }
 
 func TestHugeServerOutputIsTruncated(t *testing.T) {
-	e := newTestEnv(t)
-	huge := strings.Repeat("::error::forged annotation\n", 5<<20/27)
-	e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr",
-		Result: fakeapi.Result{ExitCode: 1, Stdout: huge, Stderr: "denied: denied"}})
-	e.inputs["credential_id"] = otherCred
-	res := e.run(context.Background(), RoleMain, nil)
-	assert.Equal(t, 1, res.code)
-	assert.Less(t, len(res.stdout), 80<<10, "the log gets at most 64 KiB of it")
-	assert.Contains(t, res.stdout, fmt.Sprintf("[output truncated: showing the first 65536 of %d bytes]", len(huge)))
-	assert.Contains(t, res.stdout, "): denied: denied; check the user name and password or token")
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		huge := strings.Repeat("::error::forged annotation\n", 5<<20/27)
+		e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr",
+			Result: fakeapi.Result{ExitCode: 1, Stdout: huge, Stderr: "denied: denied"}})
+		e.inputs["credential_id"] = otherCred
+		res := e.run(context.Background(), RoleMain, nil)
+		assert.Equal(t, 1, res.code)
+		assert.Less(t, len(res.stdout), 80<<10, "the log gets at most 64 KiB of it")
+		assert.Contains(t, res.stdout, fmt.Sprintf("[output truncated: showing the first 65536 of %d bytes]", len(huge)))
+		assert.Contains(t, res.stdout, "): denied: denied; check the user name and password or token")
+	})
 }
 
 // An unreachable API names the URL, the attempts, the last error and what to
 // check; nothing is saved, so post sends nothing.
 func TestMainUnreachableAPI(t *testing.T) {
-	e := newTestEnv(t)
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closed.Close()
-	e.inputs["api_url"] = closed.URL
-	res := e.run(context.Background(), RoleMain, nil)
-	assert.Equal(t, 1, res.code)
-	assert.Contains(t, res.stdout, "::error::start the login: cannot reach the API: POST "+closed.URL+
-		"/api/automation/v1/registry-auth/login failed on 6 attempts; last error: dial tcp ")
-	assert.Contains(t, res.stdout, "connection refused; check api_url, and that this runner can reach it: "+
-		"a proxy it must use (HTTPS_PROXY, NO_PROXY) or firewall rules for outgoing traffic\n")
-	assert.Empty(t, res.state)
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		e.transport = memnet.Refused()
+		res := e.run(context.Background(), RoleMain, nil)
+		assert.Equal(t, 1, res.code)
+		assert.Contains(t, res.stdout, "::error::start the login: cannot reach the API: POST "+apiURL+
+			"/api/automation/v1/registry-auth/login failed on 6 attempts; last error: dial tcp ")
+		assert.Contains(t, res.stdout, "connection refused; check api_url, and that this runner can reach it: "+
+			"a proxy it must use (HTTPS_PROXY, NO_PROXY) or firewall rules for outgoing traffic\n")
+		assert.Empty(t, res.state)
+	})
+}
+
+// assertRetryWaits checks the waits before retries against the least the
+// backoff may draw for each: the draw takes 50-100% of the backoff, so a
+// wait is at least its least and under twice it (a Retry-After of 7 s
+// lies in [7 s, 14 s) too).
+func assertRetryWaits(t *testing.T, least, got []time.Duration) {
+	t.Helper()
+	require.Len(t, got, len(least))
+	for i, w := range least {
+		assert.GreaterOrEqual(t, got[i], w, "wait %d", i+1)
+		assert.Less(t, got[i], 2*w, "wait %d", i+1)
+	}
+}
+
+// panicsOnce is a writer whose first write panics, as go-githubactions does
+// when it cannot write a file command.
+type panicsOnce struct {
+	strings.Builder
+	panicked bool
+}
+
+func (w *panicsOnce) Write(p []byte) (int, error) {
+	if !w.panicked {
+		w.panicked = true
+		panic("cannot write the file command")
+	}
+	return w.Builder.Write(p)
+}
+
+// A panic fails the main step and the logout step, never the post step.
+func TestRunRecoversFromAPanic(t *testing.T) {
+	for argv0, want := range map[string]struct {
+		code    int
+		command string
+	}{
+		"/docker-auth":        {1, "::error::cannot write the file command"},
+		"/docker-auth-logout": {1, "::error::cannot write the file command"},
+		"/docker-auth-post":   {0, "::warning::cannot write the file command"},
+	} {
+		t.Run(argv0, func(t *testing.T) {
+			vars := map[string]string{"INPUT_API_KEY": testKey}
+			var out panicsOnce
+			code := Run(context.Background(), []string{argv0}, Deps{Getenv: func(k string) string { return vars[k] }, Stdout: &out})
+			assert.Equal(t, want.code, code)
+			assert.Equal(t, want.command+"\n", out.String())
+		})
+	}
 }

@@ -17,13 +17,12 @@ import (
 // the main step logged in to, on the same server. Every failure here is a
 // warning: the post step never fails the job, so it returns nothing.
 func runPost(ctx context.Context, gh *githubactions.Action, d Deps) {
-	in := d.inputs(config.Defaults)
-	maskKey(gh, in(config.InputAPIKey))
+	in := readInputs(gh, d, config.Defaults())
 	cfg, err := config.LoadPost(in)
 	sum := stepSummary{Title: logoutTitle, Result: resultNotLoggedOut}
 	defer func() { sum.write(gh, d) }()
 	if err == nil && !cfg.Cleanup {
-		gh.Infof("%s", "Cleanup is off (cleanup: false): staying logged in; nothing sent.")
+		gh.Infof("Cleanup is off (cleanup: false): staying logged in; nothing sent.")
 		sum.Note = "Kept logged in: cleanup is 'false', so nothing was sent."
 		return
 	}
@@ -31,11 +30,11 @@ func runPost(ctx context.Context, gh *githubactions.Action, d Deps) {
 	switch {
 	case !ok && stateErr == nil:
 		// Bad inputs included: main failed on them before sending anything.
-		gh.Infof("%s", "No login to undo: the main step did not start one.")
+		gh.Infof("No login to undo: the main step did not start one.")
 		sum.Note = "Nothing to log out: the main step did not start a login."
 		return
 	case stateErr != nil:
-		gh.Warningf("%s", fmt.Sprintf("Not logging out: %v", stateErr))
+		gh.Warningf("Not logging out: %v", stateErr)
 		sum.Note, sum.Reason = "Not logged out: the main step's saved state cannot be used.", stateErr.Error()
 		return
 	case st.Refused:
@@ -46,28 +45,28 @@ func runPost(ctx context.Context, gh *githubactions.Action, d Deps) {
 	server := serverName(st.ServerName, untrusted.Line(st.ServerID, 64))
 	sum.Registry, sum.Server = st.RegistryURL, server
 	if err != nil {
-		gh.Warningf("%s", fmt.Sprintf("Not logging out of %s on server %s: %v\nThe server stays logged in to %s.", registry, server, err, registry))
+		gh.Warningf("Not logging out of %s on server %s: %v\nThe server stays logged in to %s.", registry, server, err, registry)
 		sum.Reason = err.Error()
 		return
 	}
 	client := newClient(gh, d, cfg.API, cfg.APIKey)
-	if err := waitForLogin(ctx, gh, d, client, cfg.Timeout, st); err != nil {
+	if err := waitForLogin(ctx, gh, client, cfg.Timeout, st); err != nil {
 		if errors.Is(err, errLoginRefused) {
 			sum.Registry, sum.Server = "", ""
 			notOurs(gh, &sum, st.OperationID)
 			return
 		}
-		gh.Warningf("%s", fmt.Sprintf("Could not log out of %s on server %s: %v\nThe server stays logged in to %s.",
-			registry, server, err, registry))
+		gh.Warningf("Could not log out of %s on server %s: %v\nThe server stays logged in to %s.",
+			registry, server, err, registry)
 		sum.Reason = err.Error()
 		return
 	}
-	start := d.Now()
+	start := time.Now()
 	opID, err := logout(ctx, gh, d, client, cfg.Timeout, st.ServerID, st.RegistryURL, server)
-	sum.OperationID, sum.Took = opID, d.Now().Sub(start)
+	sum.OperationID, sum.Took = opID, time.Since(start)
 	if err != nil {
-		gh.Warningf("%s", fmt.Sprintf("Could not log out of %s on server %s: %v\nThe server stays logged in to %s.",
-			registry, server, err, registry))
+		gh.Warningf("Could not log out of %s on server %s: %v\nThe server stays logged in to %s.",
+			registry, server, err, registry)
 		sum.Reason = err.Error()
 		return
 	}
@@ -82,8 +81,8 @@ const loginWaitAfterCancel = 5 * time.Second
 // notOurs says, in the log and the job summary, why post sends no logout
 // after a login docker login itself refused (refusedLogin).
 func notOurs(gh *githubactions.Action, sum *stepSummary, operationID string) {
-	gh.Infof("%s", fmt.Sprintf("No login to undo: docker login failed on the server (operation %s) and left its "+
-		"docker config as it was; nothing sent.", operationID))
+	gh.Infof("No login to undo: docker login failed on the server (operation %s) and left its "+
+		"docker config as it was; nothing sent.", operationID)
 	sum.Note = "Nothing to log out: docker login failed on the server and left its docker config as it was."
 }
 
@@ -96,20 +95,20 @@ var errLoginRefused = errors.New("docker login refused: nothing to undo")
 // itself refused (refusedLogin), or when stopped hard before the logout could
 // be sent; a login that does not finish is only a warning. A cancellation
 // (SIGINT) cuts the wait short, after loginWaitAfterCancel.
-func waitForLogin(ctx context.Context, gh *githubactions.Action, d Deps, client *reoclo.Client, timeout time.Duration, st loginState) error {
+func waitForLogin(ctx context.Context, gh *githubactions.Action, client *reoclo.Client, timeout time.Duration, st loginState) error {
 	soft := ctx
 	ctx = hardOf(ctx)
 
 	switch {
 	case st.Finished:
 	case st.OperationID == "":
-		gh.Warningf("%s", "The login cannot be followed (the API's reply named no usable operation); logging out without waiting for it.")
+		gh.Warningf("The login cannot be followed (the API's reply named no usable operation); logging out without waiting for it.")
 	default:
-		waitCtx, cancel := d.withTimeout(ctx, timeout)
+		waitCtx, cancel := withTimeout(ctx, timeout)
 		waitCtx, stopWaiting := context.WithCancelCause(waitCtx)
 		stop := context.AfterFunc(soft, func() {
 			// Still within the grace: wait a little longer, then log out.
-			limit, cancelLimit := d.withTimeout(waitCtx, loginWaitAfterCancel)
+			limit, cancelLimit := withTimeout(waitCtx, loginWaitAfterCancel)
 			context.AfterFunc(limit, func() {
 				cancelLimit()
 				stopWaiting(context.Cause(soft))
@@ -123,7 +122,7 @@ func waitForLogin(ctx context.Context, gh *githubactions.Action, d Deps, client 
 		case ctx.Err() != nil:
 			return fmt.Errorf("cancelled before the logout was sent: %w", context.Cause(ctx))
 		case err != nil:
-			gh.Warningf("%s", fmt.Sprintf("The login operation %s did not finish (%v); logging out anyway.", st.OperationID, err))
+			gh.Warningf("The login operation %s did not finish (%v); logging out anyway.", st.OperationID, err)
 		case refusedLogin(op):
 			return errLoginRefused
 		default:
@@ -142,9 +141,9 @@ func logout(ctx context.Context, gh *githubactions.Action, d Deps, client *reocl
 	serverID, registryURL, server string,
 ) (string, error) {
 	rc, runID := runContext(gh)
-	ctx, cancel := d.withTimeout(hardOf(ctx), timeout)
+	ctx, cancel := withTimeout(hardOf(ctx), timeout)
 	defer cancel()
-	start := d.Now()
+	start := time.Now()
 	accepted, err := client.Logout(ctx, reoclo.LogoutRequest{
 		ServerID: serverID, RegistryURL: registryURL, RunID: runID, RunContext: rc,
 	})
@@ -154,14 +153,14 @@ func logout(ctx context.Context, gh *githubactions.Action, d Deps, client *reocl
 	if accepted.Status != reoclo.StatusCompleted {
 		op, err := client.Follow(ctx, accepted.OperationID)
 		if err != nil {
-			return accepted.OperationID, waitFailed(err, "logout", serverLabel(op, server), timeout)
+			return accepted.OperationID, waitFailed(err, "logout", serverLabel(lastSeen(err), server), timeout)
 		}
 		if !op.Succeeded() {
 			return accepted.OperationID, commandFailed(d, "docker logout", serverLabel(op, server), op)
 		}
 	}
-	gh.Infof("%s", fmt.Sprintf("Logged out of %s (operation %s, %.1f s)",
-		untrusted.Line(registryURL, maxRegistryURL), accepted.OperationID, d.Now().Sub(start).Seconds()))
+	gh.Infof("Logged out of %s (operation %s, %.1f s)",
+		untrusted.Line(registryURL, maxRegistryURL), accepted.OperationID, time.Since(start).Seconds())
 	return accepted.OperationID, nil
 }
 
@@ -169,15 +168,9 @@ func logout(ctx context.Context, gh *githubactions.Action, d Deps, client *reocl
 // inputs, log out of registry_url on server_id and follow the logout to its
 // end. Unlike the post step, a failure fails the step.
 func runLogoutStep(ctx context.Context, gh *githubactions.Action, d Deps) (err error) {
-	in := d.inputs(config.LogoutDefaults)
-	maskKey(gh, in(config.InputAPIKey))
+	in := readInputs(gh, d, config.LogoutDefaults())
 	sum := stepSummary{Title: logoutTitle, Result: resultNotLoggedOut, Note: "Failed before any logout started on the server."}
-	defer func() {
-		if err != nil {
-			sum.Reason = err.Error()
-		}
-		sum.write(gh, d)
-	}()
+	defer sum.finish(gh, d, &err)
 	cfg, err := config.LoadLogout(in)
 	if err != nil {
 		return err
@@ -185,9 +178,9 @@ func runLogoutStep(ctx context.Context, gh *githubactions.Action, d Deps) (err e
 	registry := untrusted.Line(cfg.RegistryURL, maxRegistryURL)
 	sum.Registry, sum.Server = cfg.RegistryURL, cfg.ServerID
 	client := newClient(gh, d, cfg.API, cfg.APIKey)
-	start := d.Now()
+	start := time.Now()
 	opID, err := logout(ctx, gh, d, client, cfg.Timeout, cfg.ServerID, cfg.RegistryURL, cfg.ServerID)
-	sum.OperationID, sum.Took = opID, d.Now().Sub(start)
+	sum.OperationID, sum.Took = opID, time.Since(start)
 	if err != nil {
 		return fmt.Errorf("could not log out of %s on server %s: %w", registry, cfg.ServerID, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -23,58 +24,64 @@ func loggedIn(t *testing.T, e *testEnv) map[string]string {
 }
 
 func TestPostLogsOut(t *testing.T) {
-	e := newTestEnv(t)
-	state := loggedIn(t, e)
-	before := len(e.requests())
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		state := loggedIn(t, e)
+		before := len(e.requests())
 
-	post := e.run(context.Background(), RolePost, state)
-	assert.Equal(t, 0, post.code)
-	assert.Equal(t, []string{logoutPath}, e.requests()[before:], "main saw the login finish, so post goes straight to the logout")
-	assert.Empty(t, e.api.LoggedIn())
-	ops := e.api.Operations()
-	logoutOp := ops[len(ops)-1]
-	assert.Contains(t, post.stdout, fmt.Sprintf("Logged out of ghcr.io (operation %s, 0.0 s)\n", logoutOp.ID))
-	assert.NotContains(t, post.stdout, "::warning")
+		post := e.run(context.Background(), RolePost, state)
+		assert.Equal(t, 0, post.code)
+		assert.Equal(t, []string{logoutPath}, e.requests()[before:], "main saw the login finish, so post goes straight to the logout")
+		assert.Empty(t, e.api.LoggedIn())
+		ops := e.api.Operations()
+		logoutOp := ops[len(ops)-1]
+		assert.Contains(t, post.stdout, fmt.Sprintf("Logged out of ghcr.io (operation %s, 0.0 s)\n", logoutOp.ID))
+		assert.NotContains(t, post.stdout, "::warning")
 
-	var body map[string]any
-	require.NoError(t, json.Unmarshal(e.api.Requests()[before].Body, &body))
-	assert.Equal(t, serverID, body["server_id"])
-	assert.Equal(t, "ghcr.io", body["registry_url"])
-	assert.Equal(t, "4242", body["run_id"])
-	rc, ok := body["run_context"].(map[string]any)
-	require.True(t, ok, "run_context is an object")
-	assert.Equal(t, "acme/webshop", rc["repository"])
-	assert.Empty(t, post.files["GITHUB_STATE"], "post saves nothing")
+		var body map[string]any
+		require.NoError(t, json.Unmarshal(e.api.Requests()[before].Body, &body))
+		assert.Equal(t, serverID, body["server_id"])
+		assert.Equal(t, "ghcr.io", body["registry_url"])
+		assert.Equal(t, "4242", body["run_id"])
+		rc, ok := body["run_context"].(map[string]any)
+		require.True(t, ok, "run_context is an object")
+		assert.Equal(t, "acme/webshop", rc["repository"])
+		assert.Empty(t, post.files["GITHUB_STATE"], "post saves nothing")
+	})
 }
 
 func TestPostReadsTheKeyFromInputsOnly(t *testing.T) {
-	e := newTestEnv(t)
-	state := loggedIn(t, e)
-	e.api.AddKey("rca_rotated", fakeapi.AllScopes())
-	e.inputs["api_key"] = "rca_rotated"
-	post := e.run(context.Background(), RolePost, state)
-	assert.Equal(t, 0, post.code)
-	reqs := e.api.Requests()
-	assert.Equal(t, "Bearer rca_rotated", reqs[len(reqs)-1].Header.Get("Authorization"))
-	for k, v := range state {
-		assert.NotContains(t, v, testKey, "state %s", k)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		state := loggedIn(t, e)
+		e.api.AddKey("rca_rotated", fakeapi.AllScopes())
+		e.inputs["api_key"] = "rca_rotated"
+		post := e.run(context.Background(), RolePost, state)
+		assert.Equal(t, 0, post.code)
+		reqs := e.api.Requests()
+		assert.Equal(t, "Bearer rca_rotated", reqs[len(reqs)-1].Header.Get("Authorization"))
+		for k, v := range state {
+			assert.NotContains(t, v, testKey, "state %s", k)
+		}
+	})
 }
 
 func TestPostFollowsA202Logout(t *testing.T) {
-	e := newTestEnv(t)
-	state := loggedIn(t, e)
-	e.api.SetLogoutDuration(700 * time.Millisecond)
-	before := len(e.requests())
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		state := loggedIn(t, e)
+		e.api.SetLogoutDuration(700 * time.Millisecond)
+		before := len(e.requests())
 
-	post := e.run(context.Background(), RolePost, state)
-	assert.Equal(t, 0, post.code)
-	reqs := e.requests()[before:]
-	assert.Equal(t, logoutPath, reqs[0])
-	assert.Greater(t, len(reqs), 2, "the running logout is polled")
-	assert.Empty(t, e.api.LoggedIn(), "reported only once the logout finished")
-	assert.Contains(t, post.stdout, "Logged out of ghcr.io (operation ")
-	assert.Contains(t, post.stdout, ", 0.7 s)")
+		post := e.run(context.Background(), RolePost, state)
+		assert.Equal(t, 0, post.code)
+		reqs := e.requests()[before:]
+		assert.Equal(t, logoutPath, reqs[0])
+		assert.Greater(t, len(reqs), 2, "the running logout is polled")
+		assert.Empty(t, e.api.LoggedIn(), "reported only once the logout finished")
+		assert.Contains(t, post.stdout, "Logged out of ghcr.io (operation ")
+		assert.Contains(t, post.stdout, ", 0.7 s)")
+	})
 }
 
 func TestPostWarnsWhenTheLogoutFails(t *testing.T) {
@@ -106,104 +113,120 @@ func TestPostWarnsWhenTheLogoutFails(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newTestEnv(t)
-			state := loggedIn(t, e)
-			tc.setup(e)
-			post := e.run(context.Background(), RolePost, state)
-			assert.Equal(t, 0, post.code, "a failed logout never fails the job")
-			assert.Contains(t, post.stdout, tc.want)
-			assert.Contains(t, post.stdout, "%0AThe server stays logged in to ghcr.io.\n", "the warning says what is left behind")
-			assert.NotContains(t, post.stdout, serverID, "the server is named, not its (masked) ID")
-			assert.NotContains(t, post.stdout, "::error")
-			assert.NotContains(t, post.stdout, "Logged out")
+			synctest.Test(t, func(t *testing.T) {
+				e := newTestEnv(t)
+				state := loggedIn(t, e)
+				tc.setup(e)
+				post := e.run(context.Background(), RolePost, state)
+				assert.Equal(t, 0, post.code, "a failed logout never fails the job")
+				assert.Contains(t, post.stdout, tc.want)
+				assert.Contains(t, post.stdout, "%0AThe server stays logged in to ghcr.io.\n", "the warning says what is left behind")
+				assert.NotContains(t, post.stdout, serverID, "the server is named, not its (masked) ID")
+				assert.NotContains(t, post.stdout, "::error")
+				assert.NotContains(t, post.stdout, "Logged out")
+			})
 		})
 	}
 }
 
 func TestPostWithCleanupFalseSendsNothing(t *testing.T) {
-	e := newTestEnv(t)
-	state := loggedIn(t, e)
-	before := len(e.requests())
-	e.inputs["cleanup"] = "false"
-	post := e.run(context.Background(), RolePost, state)
-	assert.Equal(t, 0, post.code)
-	assert.Len(t, e.requests(), before)
-	assert.Contains(t, post.stdout, "Cleanup is off (cleanup: false): staying logged in; nothing sent.\n")
-	assert.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, e.api.LoggedIn())
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		state := loggedIn(t, e)
+		before := len(e.requests())
+		e.inputs["cleanup"] = "false"
+		post := e.run(context.Background(), RolePost, state)
+		assert.Equal(t, 0, post.code)
+		assert.Len(t, e.requests(), before)
+		assert.Contains(t, post.stdout, "Cleanup is off (cleanup: false): staying logged in; nothing sent.\n")
+		assert.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, e.api.LoggedIn())
+	})
 }
 
 func TestPostWithoutStateSendsNothing(t *testing.T) {
-	e := newTestEnv(t)
-	post := e.run(context.Background(), RolePost, nil)
-	assert.Equal(t, 0, post.code)
-	assert.Empty(t, e.requests())
-	assert.Contains(t, post.stdout, "No login to undo: the main step did not start one.\n")
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		post := e.run(context.Background(), RolePost, nil)
+		assert.Equal(t, 0, post.code)
+		assert.Empty(t, e.requests())
+		assert.Contains(t, post.stdout, "No login to undo: the main step did not start one.\n")
+	})
 }
 
 func TestPostWarnsOnBadInputsWhenThereIsALogin(t *testing.T) {
-	e := newTestEnv(t)
-	state := loggedIn(t, e)
-	before := len(e.requests())
-	e.inputs["api_url"] = "http://api.example.com"
-	post := e.run(context.Background(), RolePost, state)
-	assert.Equal(t, 0, post.code)
-	assert.Contains(t, post.stdout, "::warning::Not logging out of ghcr.io on server prod-api: input api_url: must use https")
-	assert.Contains(t, post.stdout, "%0AThe server stays logged in to ghcr.io.\n")
-	assert.Len(t, e.requests(), before)
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		state := loggedIn(t, e)
+		before := len(e.requests())
+		e.inputs["api_url"] = "http://api.example.com"
+		post := e.run(context.Background(), RolePost, state)
+		assert.Equal(t, 0, post.code)
+		assert.Contains(t, post.stdout, "::warning::Not logging out of ghcr.io on server prod-api: input api_url: must use https")
+		assert.Contains(t, post.stdout, "%0AThe server stays logged in to ghcr.io.\n")
+		assert.Len(t, e.requests(), before)
+	})
 }
 
 func TestPostRefusesTamperedState(t *testing.T) {
-	e := newTestEnv(t)
-	post := e.run(context.Background(), RolePost, map[string]string{"server_id": serverID, "registry_url": "ghcr.io\x1b", "operation_id": "x"})
-	assert.Equal(t, 0, post.code)
-	assert.Empty(t, e.requests())
-	assert.Contains(t, post.stdout, "::warning::Not logging out: saved state registry_url contains a control character")
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		post := e.run(context.Background(), RolePost, map[string]string{"server_id": serverID, "registry_url": "ghcr.io\x1b", "operation_id": "x"})
+		assert.Equal(t, 0, post.code)
+		assert.Empty(t, e.requests())
+		assert.Contains(t, post.stdout, "::warning::Not logging out: saved state registry_url cannot be used: the value contains a control character")
+	})
 }
 
 // A login still running when main gave up must not finish after the logout
 // and leave the server logged in: post waits for it first.
 func TestPostWaitsForALateLogin(t *testing.T) {
-	e := newTestEnv(t)
-	e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: 30 * time.Second})
-	e.inputs["credential_id"] = otherCred
-	e.inputs["timeout"] = "10"
-	res := e.run(context.Background(), RoleMain, nil)
-	require.Equal(t, 1, res.code)
-	require.Contains(t, res.stdout, "timed out after 10s")
-	require.Empty(t, e.api.LoggedIn(), "the login has not finished yet")
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: 30 * time.Second})
+		e.inputs["credential_id"] = otherCred
+		e.inputs["timeout"] = "10"
+		res := e.run(context.Background(), RoleMain, nil)
+		require.Equal(t, 1, res.code)
+		require.Contains(t, res.stdout, "timed out after 10s")
+		require.Empty(t, e.api.LoggedIn(), "the login has not finished yet")
 
-	e.inputs["timeout"] = "60"
-	post := e.run(context.Background(), RolePost, res.state)
-	assert.Equal(t, 0, post.code, post.stdout)
-	assert.Contains(t, post.stdout, "Logged out of ghcr.io")
-	e.clock.Advance(time.Hour)
-	assert.Empty(t, e.api.LoggedIn(), "nothing left logged in, even later")
+		e.inputs["timeout"] = "60"
+		post := e.run(context.Background(), RolePost, res.state)
+		assert.Equal(t, 0, post.code, post.stdout)
+		assert.Contains(t, post.stdout, "Logged out of ghcr.io")
+		time.Sleep(time.Hour)
+		assert.Empty(t, e.api.LoggedIn(), "nothing left logged in, even later")
+	})
 }
 
 func TestPostLogsOutEvenIfTheLoginNeverFinishes(t *testing.T) {
-	e := newTestEnv(t)
-	e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: fakeapi.Never})
-	e.inputs["credential_id"] = otherCred
-	e.inputs["timeout"] = "5"
-	res := e.run(context.Background(), RoleMain, nil)
-	require.Equal(t, 1, res.code)
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: fakeapi.Never})
+		e.inputs["credential_id"] = otherCred
+		e.inputs["timeout"] = "5"
+		res := e.run(context.Background(), RoleMain, nil)
+		require.Equal(t, 1, res.code)
 
-	post := e.run(context.Background(), RolePost, res.state)
-	assert.Equal(t, 0, post.code)
-	assert.Contains(t, post.stdout, "did not finish (timed out after 5s waiting for operation")
-	assert.Contains(t, post.stdout, "logging out anyway")
-	assert.Contains(t, post.stdout, "Logged out of ghcr.io")
-	reqs := e.requests()
-	assert.Equal(t, logoutPath, reqs[len(reqs)-1])
+		post := e.run(context.Background(), RolePost, res.state)
+		assert.Equal(t, 0, post.code)
+		assert.Contains(t, post.stdout, "did not finish (timed out after 5s waiting for operation")
+		assert.Contains(t, post.stdout, "logging out anyway")
+		assert.Contains(t, post.stdout, "Logged out of ghcr.io")
+		reqs := e.requests()
+		assert.Equal(t, logoutPath, reqs[len(reqs)-1])
+	})
 }
 
 func TestPostCancelledBeforeLogout(t *testing.T) {
-	e := newTestEnv(t)
-	ctx, cancel := context.WithCancelCause(context.Background())
-	cancel(&CancelledError{Signal: interrupt{}})
-	post := e.run(ctx, RolePost, map[string]string{"server_id": serverID, "registry_url": "ghcr.io", "operation_id": "abc"})
-	assert.Equal(t, 0, post.code)
-	assert.Contains(t, post.stdout, "::warning::Could not log out of ghcr.io on server "+serverID+": cancelled before the logout was sent")
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		ctx, cancel := context.WithCancelCause(context.Background())
+		cancel(&CancelledError{Signal: interrupt{}})
+		post := e.run(ctx, RolePost, map[string]string{"server_id": serverID, "registry_url": "ghcr.io", "operation_id": "abc"})
+		assert.Equal(t, 0, post.code)
+		assert.Contains(t, post.stdout, "::warning::Could not log out of ghcr.io on server "+serverID+": cancelled before the logout was sent")
+	})
 }
 
 func TestPostSummary(t *testing.T) {
@@ -237,19 +260,21 @@ func TestPostSummary(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newTestEnv(t)
-			var state map[string]string
-			if !tc.noMain {
-				state = loggedIn(t, e)
-			}
-			tc.setup(e)
-			post := e.run(context.Background(), RolePost, state)
-			require.Equal(t, 0, post.code)
-			opID := ""
-			if ops := e.api.Operations(); len(ops) > 1 {
-				opID = ops[len(ops)-1].ID
-			}
-			assert.Equal(t, tc.want(opID), post.summary)
+			synctest.Test(t, func(t *testing.T) {
+				e := newTestEnv(t)
+				var state map[string]string
+				if !tc.noMain {
+					state = loggedIn(t, e)
+				}
+				tc.setup(e)
+				post := e.run(context.Background(), RolePost, state)
+				require.Equal(t, 0, post.code)
+				opID := ""
+				if ops := e.api.Operations(); len(ops) > 1 {
+					opID = ops[len(ops)-1].ID
+				}
+				assert.Equal(t, tc.want(opID), post.summary)
+			})
 		})
 	}
 }

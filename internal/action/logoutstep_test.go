@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -20,49 +21,53 @@ func logoutStep(e *testEnv) {
 }
 
 func TestLogoutStepLogsOut(t *testing.T) {
-	e := newTestEnv(t)
-	loggedIn(t, e)
-	logoutStep(e)
-	delete(e.inputs, "timeout") // action.yml's default applies
-	e.api.SetLogoutDuration(700 * time.Millisecond)
-	before := len(e.requests())
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		loggedIn(t, e)
+		logoutStep(e)
+		delete(e.inputs, "timeout") // action.yml's default applies
+		e.api.SetLogoutDuration(700 * time.Millisecond)
+		before := len(e.requests())
 
-	res := e.run(context.Background(), RoleLogout, nil)
-	require.Equal(t, 0, res.code, res.stdout)
-	assert.True(t, strings.HasPrefix(res.stdout, "::add-mask::"+testKey+"\n"), "the key is masked first")
-	assert.Equal(t, 1, strings.Count(res.stdout, testKey))
-	reqs := e.requests()[before:]
-	assert.Equal(t, logoutPath, reqs[0])
-	assert.Greater(t, len(reqs), 1, "the running logout is followed")
-	assert.Contains(t, res.stdout, "Logged out of ghcr.io (operation ")
-	assert.Contains(t, res.stdout, ", 0.7 s)")
-	assert.Empty(t, e.api.LoggedIn())
-	assert.Empty(t, res.files["GITHUB_STATE"])
-	assert.Empty(t, res.files["GITHUB_ENV"])
-	assert.Empty(t, res.files["GITHUB_OUTPUT"])
-	assert.Contains(t, res.summary, "### Registry logout\n")
-	assert.Contains(t, res.summary, "| Logged out | ghcr.io | "+serverID+" | `")
+		res := e.run(context.Background(), RoleLogout, nil)
+		require.Equal(t, 0, res.code, res.stdout)
+		assert.True(t, strings.HasPrefix(res.stdout, "::add-mask::"+testKey+"\n"), "the key is masked first")
+		assert.Equal(t, 1, strings.Count(res.stdout, testKey))
+		reqs := e.requests()[before:]
+		assert.Equal(t, logoutPath, reqs[0])
+		assert.Greater(t, len(reqs), 1, "the running logout is followed")
+		assert.Contains(t, res.stdout, "Logged out of ghcr.io (operation ")
+		assert.Contains(t, res.stdout, ", 0.7 s)")
+		assert.Empty(t, e.api.LoggedIn())
+		assert.Empty(t, res.files["GITHUB_STATE"])
+		assert.Empty(t, res.files["GITHUB_ENV"])
+		assert.Empty(t, res.files["GITHUB_OUTPUT"])
+		assert.Contains(t, res.summary, "### Registry logout\n")
+		assert.Contains(t, res.summary, "| Logged out | ghcr.io | "+serverID+" | `")
+	})
 }
 
 func TestLogoutStepThenPostIsHarmless(t *testing.T) {
-	e := newTestEnv(t)
-	state := loggedIn(t, e)
-	main := e.inputs
-	e.inputs = map[string]string{}
-	for k, v := range main {
-		e.inputs[k] = v
-	}
-	logoutStep(e)
-	step := e.run(context.Background(), RoleLogout, nil)
-	require.Equal(t, 0, step.code, step.stdout)
-	assert.Empty(t, e.api.LoggedIn())
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		state := loggedIn(t, e)
+		main := e.inputs
+		e.inputs = map[string]string{}
+		for k, v := range main {
+			e.inputs[k] = v
+		}
+		logoutStep(e)
+		step := e.run(context.Background(), RoleLogout, nil)
+		require.Equal(t, 0, step.code, step.stdout)
+		assert.Empty(t, e.api.LoggedIn())
 
-	e.inputs = main
-	post := e.run(context.Background(), RolePost, state)
-	assert.Equal(t, 0, post.code)
-	assert.Contains(t, post.stdout, "Logged out of ghcr.io")
-	assert.NotContains(t, post.stdout, "::warning")
-	assert.Empty(t, e.api.LoggedIn())
+		e.inputs = main
+		post := e.run(context.Background(), RolePost, state)
+		assert.Equal(t, 0, post.code)
+		assert.Contains(t, post.stdout, "Logged out of ghcr.io")
+		assert.NotContains(t, post.stdout, "::warning")
+		assert.Empty(t, e.api.LoggedIn())
+	})
 }
 
 func TestLogoutStepRejectsBadInputsBeforeAnyRequest(t *testing.T) {
@@ -82,18 +87,20 @@ func TestLogoutStepRejectsBadInputsBeforeAnyRequest(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newTestEnv(t)
-			logoutStep(e)
-			for k, v := range tc.inputs {
-				e.inputs[k] = v
-			}
-			res := e.run(context.Background(), RoleLogout, nil)
-			assert.Equal(t, 1, res.code)
-			assert.Empty(t, e.requests())
-			require.Contains(t, res.stdout, "::error::")
-			for _, w := range tc.want {
-				assert.Contains(t, res.stdout, w)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				e := newTestEnv(t)
+				logoutStep(e)
+				for k, v := range tc.inputs {
+					e.inputs[k] = v
+				}
+				res := e.run(context.Background(), RoleLogout, nil)
+				assert.Equal(t, 1, res.code)
+				assert.Empty(t, e.requests())
+				require.Contains(t, res.stdout, "::error::")
+				for _, w := range tc.want {
+					assert.Contains(t, res.stdout, w)
+				}
+			})
 		})
 	}
 }
@@ -119,14 +126,16 @@ func TestLogoutStepFailsWhenTheLogoutFails(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newTestEnv(t)
-			loggedIn(t, e)
-			logoutStep(e)
-			tc.setup(e)
-			res := e.run(context.Background(), RoleLogout, nil)
-			assert.Equal(t, 1, res.code, "a failed explicit logout fails its step")
-			assert.Contains(t, res.stdout, tc.want)
-			assert.NotContains(t, res.stdout, "Logged out")
+			synctest.Test(t, func(t *testing.T) {
+				e := newTestEnv(t)
+				loggedIn(t, e)
+				logoutStep(e)
+				tc.setup(e)
+				res := e.run(context.Background(), RoleLogout, nil)
+				assert.Equal(t, 1, res.code, "a failed explicit logout fails its step")
+				assert.Contains(t, res.stdout, tc.want)
+				assert.NotContains(t, res.stdout, "Logged out")
+			})
 		})
 	}
 }

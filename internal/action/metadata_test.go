@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"testing/synctest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -89,7 +90,7 @@ func TestActionYMLMatchesTheCode(t *testing.T) {
 		sort.Strings(readNames)
 		sort.Strings(declared)
 		assert.Equal(t, declared, readNames)
-		assert.ElementsMatch(t, config.Inputs, declared)
+		assert.ElementsMatch(t, config.Inputs(), declared)
 	})
 
 	t.Run("inputs are described, named with underscores, required as the code needs", func(t *testing.T) {
@@ -108,7 +109,7 @@ func TestActionYMLMatchesTheCode(t *testing.T) {
 	})
 
 	t.Run("the code's defaults for absent inputs are action.yml's", func(t *testing.T) {
-		assert.Equal(t, declaredDefaults(a), config.Defaults)
+		assert.Equal(t, declaredDefaults(a), config.Defaults())
 	})
 
 	t.Run("the defaults are valid inputs", func(t *testing.T) {
@@ -123,20 +124,22 @@ func TestActionYMLMatchesTheCode(t *testing.T) {
 	})
 
 	t.Run("outputs: declared, described, and exactly what a login sets", func(t *testing.T) {
-		e := newTestEnv(t)
-		res := e.run(context.Background(), RoleMain, nil)
-		require.Equal(t, 0, res.code, res.stdout)
-		var set, declared []string
-		for n := range res.outputs {
-			set = append(set, n)
-		}
-		for n, out := range a.Outputs {
-			declared = append(declared, n)
-			assert.NotEmpty(t, out.Description, "output %s", n)
-		}
-		sort.Strings(set)
-		sort.Strings(declared)
-		assert.Equal(t, declared, set)
+		synctest.Test(t, func(t *testing.T) {
+			e := newTestEnv(t)
+			res := e.run(context.Background(), RoleMain, nil)
+			require.Equal(t, 0, res.code, res.stdout)
+			var set, declared []string
+			for n := range res.outputs {
+				set = append(set, n)
+			}
+			for n, out := range a.Outputs {
+				declared = append(declared, n)
+				assert.NotEmpty(t, out.Description, "output %s", n)
+			}
+			sort.Strings(set)
+			sort.Strings(declared)
+			assert.Equal(t, declared, set)
+		})
 	})
 }
 
@@ -174,7 +177,7 @@ func TestLogoutActionYMLMatchesTheCode(t *testing.T) {
 	})
 
 	t.Run("inputs: declared in the code's order, read by LoadLogout", func(t *testing.T) {
-		assert.Equal(t, config.LogoutInputs, a.InputNames)
+		assert.Equal(t, config.LogoutInputs(), a.InputNames)
 		read := inputsRead(func(g config.GetInputFunc) { _, _ = config.LoadLogout(g) })
 		declared := append([]string(nil), a.InputNames...)
 		sort.Strings(declared)
@@ -189,8 +192,8 @@ func TestLogoutActionYMLMatchesTheCode(t *testing.T) {
 	})
 
 	t.Run("defaults: the code's, and the main action's", func(t *testing.T) {
-		assert.Equal(t, declaredDefaults(a), config.LogoutDefaults)
-		for n, def := range config.LogoutDefaults {
+		assert.Equal(t, declaredDefaults(a), config.LogoutDefaults())
+		for n, def := range config.LogoutDefaults() {
 			assert.Equal(t, main.Inputs[n].Default, def, n)
 		}
 	})

@@ -21,6 +21,16 @@ func serverLabel(op *reoclo.Operation, serverID string) string {
 	return serverName(op.ServerName, serverID)
 }
 
+// lastSeen is the operation as the wait that failed with err last saw it,
+// or nil.
+func lastSeen(err error) *reoclo.Operation {
+	var we *reoclo.WaitError
+	if errors.As(err, &we) {
+		return we.Last
+	}
+	return nil
+}
+
 // serverName is name as one safe line, or serverID when name is empty.
 func serverName(name, serverID string) string {
 	if name := untrusted.Line(name, 100); name != "" {
@@ -33,12 +43,16 @@ func serverName(name, serverID string) string {
 // a login the registry refused points at the credential stored in Reoclo; a
 // login the server gave up on points at the server's way to the registry.
 func loginFailed(d Deps, server string, op *reoclo.Operation) error {
-	err := commandFailed(d, "docker login", server, op)
-	if op.Status == reoclo.StatusTimeout {
-		return fmt.Errorf("%w; the server gave up before docker login finished: check that server %s can reach the registry (DNS, firewall, proxy)", err, server)
+	if err := printResult(d, "docker login", server, op); err != nil {
+		return err
 	}
-	return fmt.Errorf("%w; check the user name and password or token stored with this credential in Reoclo, "+
-		"and that the registry lets that account log in (and pull or push what the job needs)", err)
+	if op.Status == reoclo.StatusTimeout {
+		return fmt.Errorf("docker login failed on server %s (%s): %s; the server gave up before docker login finished: "+
+			"check that server %s can reach the registry (DNS, firewall, proxy)", server, outcome(op), reason(op), server)
+	}
+	return fmt.Errorf("docker login failed on server %s (%s): %s; check the user name and password or token stored with "+
+		"this credential in Reoclo, and that the registry lets that account log in (and pull or push what the job needs)",
+		server, outcome(op), reason(op))
 }
 
 // waitFailed adds a next step to a wait that ran out of time while the
@@ -48,7 +62,7 @@ func loginFailed(d Deps, server string, op *reoclo.Operation) error {
 func waitFailed(err error, what, server string, timeout time.Duration) error {
 	var we *reoclo.WaitError
 	var te *TimeoutError
-	if !errors.As(err, &we) || !errors.As(we.Cause, &te) || we.LastStatus == "" || we.LastErr != nil {
+	if !errors.As(err, &we) || !errors.As(we.Cause, &te) || we.Last == nil || we.LastErr != nil {
 		return err // not a timeout, or polls were failing: the API, not the server, is in question
 	}
 	return fmt.Errorf("%w; the %s has not finished on server %s: check in Reoclo that the server and its agent are online, "+

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -20,7 +21,7 @@ func TestInputsTellAbsentFromEmpty(t *testing.T) {
 		Getenv:    func(k string) string { return vars[k] },
 		LookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
 	}
-	in := d.inputs(config.Defaults)
+	in := d.inputs(config.Defaults())
 	assert.Empty(t, in(config.InputCleanup), "set but empty stays empty, so validation refuses it")
 	assert.Equal(t, "7.5", in(config.InputTimeout), "trimmed as GetInput trims")
 	assert.Equal(t, "https://api.reoclo.com", in(config.InputAPIURL), "absent: action.yml's default")
@@ -28,7 +29,7 @@ func TestInputsTellAbsentFromEmpty(t *testing.T) {
 	assert.Empty(t, in(config.InputServerID), "absent, no default")
 
 	d.LookupEnv = nil
-	in = d.inputs(config.Defaults)
+	in = d.inputs(config.Defaults())
 	assert.Equal(t, "true", in(config.InputCleanup), "without LookupEnv an empty variable counts as absent")
 }
 
@@ -87,13 +88,13 @@ func TestReadStateFallsBackToTheEnvCopyOnActRunners(t *testing.T) {
 		{"forgejo: the env copy", with(map[string]string{"FORGEJO_ACTIONS": "true"}), fromEnv, true, ""},
 		{"github: never the env copy", with(nil), loginState{}, false, ""},
 		{"act, another step: not this step's copy", with(map[string]string{"ACT": "true", "GITHUB_ACTION": "otherstep"}),
-			loginState{RegistryURL: "docker.io"}, false, "saved state DOCKER_AUTH_SERVER_ID_otherstep is empty"},
+			loginState{RegistryURL: "docker.io"}, false, "saved state DOCKER_AUTH_SERVER_ID_otherstep cannot be used: the value is empty"},
 		{"act without GITHUB_ACTION", with(map[string]string{"ACT": "true", "GITHUB_ACTION": ""}), loginState{}, false, ""},
 		{"STATE_* wins when present", with(map[string]string{"ACT": "true", "STATE_server_id": serverID,
 			"STATE_registry_url": "quay.io", "STATE_operation_id": "op-state"}),
 			loginState{ServerID: serverID, RegistryURL: "quay.io", OperationID: "op-state"}, true, ""},
 		{"a tampered env copy is refused, named", with(map[string]string{"ACT": "true", "DOCKER_AUTH_REGISTRY_URL_login": "ghcr.io\x1b[2J"}),
-			loginState{}, false, "saved state DOCKER_AUTH_REGISTRY_URL_login contains a control character"},
+			loginState{}, false, "saved state DOCKER_AUTH_REGISTRY_URL_login cannot be used: the value contains a control character"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -143,61 +144,69 @@ func actRunner(e *testEnv, variable, id string) {
 func TestMainCopiesStateToGitHubEnvOnActRunners(t *testing.T) {
 	for _, variable := range []string{"ACT", "GITEA_ACTIONS", "FORGEJO_ACTIONS"} {
 		t.Run(variable, func(t *testing.T) {
-			e := newTestEnv(t)
-			actRunner(e, variable, "ghcr-login")
-			res := e.run(context.Background(), RoleMain, nil)
-			require.Equal(t, 0, res.code, res.stdout)
-			want := map[string]string{}
-			for k, v := range res.state {
-				want[envStateName("ghcr-login", k)] = v
-			}
-			assert.Len(t, want, 5)
-			assert.Equal(t, want, res.env)
-			for k, v := range res.env {
-				assert.NotContains(t, k+v, testKey)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				e := newTestEnv(t)
+				actRunner(e, variable, "ghcr-login")
+				res := e.run(context.Background(), RoleMain, nil)
+				require.Equal(t, 0, res.code, res.stdout)
+				want := map[string]string{}
+				for k, v := range res.state {
+					want[envStateName("ghcr-login", k)] = v
+				}
+				assert.Len(t, want, 5)
+				assert.Equal(t, want, res.env)
+				for k, v := range res.env {
+					assert.NotContains(t, k+v, testKey)
+				}
+			})
 		})
 	}
 	t.Run("not on GitHub's runner", func(t *testing.T) {
-		e := newTestEnv(t)
-		e.env["GITHUB_ACTION"] = "login"
-		res := e.run(context.Background(), RoleMain, nil)
-		require.Equal(t, 0, res.code, res.stdout)
-		assert.NotEmpty(t, res.state)
-		assert.Empty(t, res.files["GITHUB_ENV"])
+		synctest.Test(t, func(t *testing.T) {
+			e := newTestEnv(t)
+			e.env["GITHUB_ACTION"] = "login"
+			res := e.run(context.Background(), RoleMain, nil)
+			require.Equal(t, 0, res.code, res.stdout)
+			assert.NotEmpty(t, res.state)
+			assert.Empty(t, res.files["GITHUB_ENV"])
+		})
 	})
 	t.Run("not with cleanup false", func(t *testing.T) {
-		e := newTestEnv(t)
-		actRunner(e, "ACT", "login")
-		e.inputs["cleanup"] = "false"
-		res := e.run(context.Background(), RoleMain, nil)
-		require.Equal(t, 0, res.code, res.stdout)
-		assert.Empty(t, res.files["GITHUB_ENV"])
-		assert.Empty(t, res.files["GITHUB_STATE"])
+		synctest.Test(t, func(t *testing.T) {
+			e := newTestEnv(t)
+			actRunner(e, "ACT", "login")
+			e.inputs["cleanup"] = "false"
+			res := e.run(context.Background(), RoleMain, nil)
+			require.Equal(t, 0, res.code, res.stdout)
+			assert.Empty(t, res.files["GITHUB_ENV"])
+			assert.Empty(t, res.files["GITHUB_STATE"])
+		})
 	})
 }
 
 // TestActPostLogsOut is act's post step: no STATE_*, only the inputs given
 // under with:, the main step's GITHUB_ENV values in the environment.
 func TestActPostLogsOut(t *testing.T) {
-	e := newTestEnv(t)
-	actRunner(e, "ACT", "login")
-	main := e.run(context.Background(), RoleMain, nil)
-	require.Equal(t, 0, main.code, main.stdout)
-	require.NotEmpty(t, e.api.LoggedIn())
-	for k, v := range main.env {
-		e.env[k] = v
-	}
-	delete(e.inputs, "cleanup")
-	delete(e.inputs, "timeout")
-	delete(e.inputs, "credential_id")
-	before := len(e.requests())
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEnv(t)
+		actRunner(e, "ACT", "login")
+		main := e.run(context.Background(), RoleMain, nil)
+		require.Equal(t, 0, main.code, main.stdout)
+		require.NotEmpty(t, e.api.LoggedIn())
+		for k, v := range main.env {
+			e.env[k] = v
+		}
+		delete(e.inputs, "cleanup")
+		delete(e.inputs, "timeout")
+		delete(e.inputs, "credential_id")
+		before := len(e.requests())
 
-	post := e.run(context.Background(), RolePost, nil)
-	assert.Equal(t, 0, post.code)
-	assert.Contains(t, post.stdout, "Logged out of ghcr.io")
-	assert.Equal(t, []string{logoutPath}, e.requests()[before:])
-	assert.Empty(t, e.api.LoggedIn())
+		post := e.run(context.Background(), RolePost, nil)
+		assert.Equal(t, 0, post.code)
+		assert.Contains(t, post.stdout, "Logged out of ghcr.io")
+		assert.Equal(t, []string{logoutPath}, e.requests()[before:])
+		assert.Empty(t, e.api.LoggedIn())
+	})
 }
 
 // loggedInToKeep logs the server in to ghcr.io with cleanup false: a login
@@ -228,36 +237,38 @@ func TestPostNeverUndoesARefusedLogin(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, runner := range []string{"github", "act"} {
 				t.Run(runner, func(t *testing.T) {
-					e := newTestEnv(t)
-					loggedInToKeep(t, e)
-					if runner == "act" {
-						actRunner(e, "ACT", "login")
-					}
-					e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr",
-						LoginDuration: time.Second, Status: tc.status, Result: tc.result})
-					e.inputs["credential_id"] = otherCred
-					main := e.run(context.Background(), RoleMain, nil)
-					require.Equal(t, 1, main.code)
-					assert.Equal(t, !tc.logsOut, main.state[stateLoginRefused] == "true")
-					state := main.state
-					if runner == "act" {
-						state = nil
-						for k, v := range main.env {
-							e.env[k] = v
+					synctest.Test(t, func(t *testing.T) {
+						e := newTestEnv(t)
+						loggedInToKeep(t, e)
+						if runner == "act" {
+							actRunner(e, "ACT", "login")
 						}
-					}
-					before := len(e.requests())
+						e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr",
+							LoginDuration: time.Second, Status: tc.status, Result: tc.result})
+						e.inputs["credential_id"] = otherCred
+						main := e.run(context.Background(), RoleMain, nil)
+						require.Equal(t, 1, main.code)
+						assert.Equal(t, !tc.logsOut, main.state[stateLoginRefused] == "true")
+						state := main.state
+						if runner == "act" {
+							state = nil
+							for k, v := range main.env {
+								e.env[k] = v
+							}
+						}
+						before := len(e.requests())
 
-					post := e.run(context.Background(), RolePost, state)
-					assert.Equal(t, 0, post.code)
-					assert.Contains(t, post.stdout, tc.wantInPost)
-					if tc.logsOut {
-						assert.Equal(t, []string{logoutPath}, e.requests()[before:])
-						assert.Empty(t, e.api.LoggedIn())
-					} else {
-						assert.Empty(t, e.requests()[before:], "no logout sent")
-						assert.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, e.api.LoggedIn(), "the earlier login stays")
-					}
+						post := e.run(context.Background(), RolePost, state)
+						assert.Equal(t, 0, post.code)
+						assert.Contains(t, post.stdout, tc.wantInPost)
+						if tc.logsOut {
+							assert.Equal(t, []string{logoutPath}, e.requests()[before:])
+							assert.Empty(t, e.api.LoggedIn())
+						} else {
+							assert.Empty(t, e.requests()[before:], "no logout sent")
+							assert.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, e.api.LoggedIn(), "the earlier login stays")
+						}
+					})
 				})
 			}
 		})
@@ -271,30 +282,32 @@ func TestPostWaitNeverUndoesARefusedLogin(t *testing.T) {
 		logsOut bool
 	}{{fakeapi.StatusFailed, false}, {fakeapi.StatusTimeout, true}} {
 		t.Run(tc.status, func(t *testing.T) {
-			e := newTestEnv(t)
-			loggedInToKeep(t, e)
-			e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr",
-				LoginDuration: 30 * time.Second, Status: tc.status, Result: fakeapi.Result{ExitCode: 1, Stderr: "denied"}})
-			e.inputs["credential_id"] = otherCred
-			e.inputs["timeout"] = "10"
-			main := e.run(context.Background(), RoleMain, nil)
-			require.Equal(t, 1, main.code)
-			require.Contains(t, main.stdout, "timed out after 10s")
-			require.NotContains(t, main.state, stateLoginFinished)
+			synctest.Test(t, func(t *testing.T) {
+				e := newTestEnv(t)
+				loggedInToKeep(t, e)
+				e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr",
+					LoginDuration: 30 * time.Second, Status: tc.status, Result: fakeapi.Result{ExitCode: 1, Stderr: "denied"}})
+				e.inputs["credential_id"] = otherCred
+				e.inputs["timeout"] = "10"
+				main := e.run(context.Background(), RoleMain, nil)
+				require.Equal(t, 1, main.code)
+				require.Contains(t, main.stdout, "timed out after 10s")
+				require.NotContains(t, main.state, stateLoginFinished)
 
-			e.inputs["timeout"] = "60"
-			post := e.run(context.Background(), RolePost, main.state)
-			assert.Equal(t, 0, post.code)
-			reqs := e.requests()
-			if tc.logsOut {
-				assert.Equal(t, logoutPath, reqs[len(reqs)-1])
-				assert.Contains(t, post.stdout, "Logged out of ghcr.io")
-				assert.Empty(t, e.api.LoggedIn())
-			} else {
-				assert.NotContains(t, reqs, logoutPath)
-				assert.Contains(t, post.stdout, "No login to undo: docker login failed on the server (operation ")
-				assert.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, e.api.LoggedIn())
-			}
+				e.inputs["timeout"] = "60"
+				post := e.run(context.Background(), RolePost, main.state)
+				assert.Equal(t, 0, post.code)
+				reqs := e.requests()
+				if tc.logsOut {
+					assert.Equal(t, logoutPath, reqs[len(reqs)-1])
+					assert.Contains(t, post.stdout, "Logged out of ghcr.io")
+					assert.Empty(t, e.api.LoggedIn())
+				} else {
+					assert.NotContains(t, reqs, logoutPath)
+					assert.Contains(t, post.stdout, "No login to undo: docker login failed on the server (operation ")
+					assert.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, e.api.LoggedIn())
+				}
+			})
 		})
 	}
 }
@@ -313,21 +326,23 @@ func TestMainNoticeNamesTheLogoutStep(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.variable+"/"+tc.id+"/cleanup "+tc.cleanup, func(t *testing.T) {
-			e := newTestEnv(t)
-			actRunner(e, tc.variable, tc.id)
-			e.inputs["cleanup"] = tc.cleanup
-			res := e.run(context.Background(), RoleMain, nil)
-			require.Equal(t, 0, res.code, res.stdout)
-			if tc.want == "" {
-				assert.NotContains(t, res.stdout, "::notice")
-				return
-			}
-			assert.Equal(t, 1, strings.Count(res.stdout, "::notice"), res.stdout)
-			assert.Contains(t, res.stdout, tc.want)
-			assert.Contains(t, res.stdout, "uses: reoclo/docker-auth/logout@v1")
-			if tc.id == "login" {
-				assert.Contains(t, res.stdout, "registry_url: ${{ steps.login.outputs.registry_url }}")
-			}
+			synctest.Test(t, func(t *testing.T) {
+				e := newTestEnv(t)
+				actRunner(e, tc.variable, tc.id)
+				e.inputs["cleanup"] = tc.cleanup
+				res := e.run(context.Background(), RoleMain, nil)
+				require.Equal(t, 0, res.code, res.stdout)
+				if tc.want == "" {
+					assert.NotContains(t, res.stdout, "::notice")
+					return
+				}
+				assert.Equal(t, 1, strings.Count(res.stdout, "::notice"), res.stdout)
+				assert.Contains(t, res.stdout, tc.want)
+				assert.Contains(t, res.stdout, "uses: reoclo/docker-auth/logout@v1")
+				if tc.id == "login" {
+					assert.Contains(t, res.stdout, "registry_url: ${{ steps.login.outputs.registry_url }}")
+				}
+			})
 		})
 	}
 }

@@ -181,14 +181,14 @@ func readState(getenv func(string) string) (s loginState, ok bool, err error) {
 		ServerName:  untrusted.Line(getenv(name(stateServerName)), 100),
 	}
 	if s.ServerID == "" && s.RegistryURL == "" && s.OperationID == "" {
-		return s, false, nil
+		return loginState{}, false, nil
 	}
 	for _, k := range []string{stateServerID, stateRegistryURL, stateOperationID} {
 		if k == stateOperationID && s.OperationID == "" {
 			continue // the login reply named no usable operation: log out without waiting
 		}
 		if err := untrusted.CheckValue(getenv(name(k)), maxRegistryURL); err != nil {
-			return s, false, fmt.Errorf("saved state %s %w", label(k), err)
+			return loginState{}, false, fmt.Errorf("saved state %s cannot be used: %w", label(k), err)
 		}
 	}
 	return s, true, nil
@@ -199,10 +199,10 @@ func readState(getenv func(string) string) (s loginState, ok bool, err error) {
 // could forge other outputs.
 func checkOutputs(registryURL, registryType string) error {
 	if err := untrusted.CheckValue(registryURL, maxRegistryURL); err != nil {
-		return fmt.Errorf("the API returned a registry_url that cannot be an output: it %w", err)
+		return fmt.Errorf("the API returned a registry_url that cannot be an output: %w", err)
 	}
 	if err := untrusted.CheckValue(registryType, maxRegistryType); err != nil {
-		return fmt.Errorf("the API returned a registry_type that cannot be an output: it %w", err)
+		return fmt.Errorf("the API returned a registry_type that cannot be an output: %w", err)
 	}
 	return nil
 }

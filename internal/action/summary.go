@@ -86,6 +86,15 @@ const (
 	logoutTitle = "Registry logout"
 )
 
+// finish writes the summary of a step that fails the job when *err is set,
+// with *err's message as its reason. Steps defer it.
+func (s *stepSummary) finish(gh *githubactions.Action, d Deps, err *error) {
+	if *err != nil {
+		s.Reason = (*err).Error()
+	}
+	s.write(gh, d)
+}
+
 // write appends the summary to the job summary (GITHUB_STEP_SUMMARY).
 // Without that file it does nothing; a write failure is only a warning.
 func (s stepSummary) write(gh *githubactions.Action, d Deps) {
@@ -94,7 +103,7 @@ func (s stepSummary) write(gh *githubactions.Action, d Deps) {
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			gh.Warningf("%s", fmt.Sprintf("could not write the job summary: %v", p))
+			gh.Warningf("could not write the job summary: %v", p)
 		}
 	}()
 	gh.AddStepSummary(s.markdown())

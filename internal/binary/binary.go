@@ -12,15 +12,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/reoclo/docker-auth/internal/action"
 )
 
-// Names of the binary in the image: the main and the post entry point of
-// action.yml, and the entry point of logout/action.yml.
-const (
-	Name       = "docker-auth"
-	PostName   = "docker-auth-post"
-	LogoutName = "docker-auth-logout"
-)
+// Name is the binary's name in the image: action.yml's main entry point.
+// The post entry point and logout/action.yml's are action.PostName and
+// action.LogoutName.
+const Name = "docker-auth"
 
 // PostLink is how the post and logout entry points' names point at the binary.
 type PostLink int
@@ -76,12 +75,12 @@ func AddNames(dir string, link PostLink) error {
 	if err := AddPostName(dir, link); err != nil {
 		return err
 	}
-	return addName(dir, LogoutName, link)
+	return addName(dir, action.LogoutName, link)
 }
 
 // AddPostName gives dir/docker-auth its second name dir/docker-auth-post.
 func AddPostName(dir string, link PostLink) error {
-	return addName(dir, PostName, link)
+	return addName(dir, action.PostName, link)
 }
 
 func addName(dir, name string, link PostLink) error {

@@ -25,71 +25,79 @@ const (
 )
 
 // Inputs lists every input the action reads, in the order action.yml declares them.
-var Inputs = []string{InputAPIKey, InputServerID, InputCredentialID, InputCleanup, InputAPIURL, InputTimeout}
+func Inputs() []string {
+	return []string{InputAPIKey, InputServerID, InputCredentialID, InputCleanup, InputAPIURL, InputTimeout}
+}
 
 // LogoutInputs lists every input the logout step reads, in the order
 // logout/action.yml declares them.
-var LogoutInputs = []string{InputAPIKey, InputServerID, InputRegistryURL, InputAPIURL, InputTimeout}
-
-// Defaults are action.yml's input defaults. A runner that leaves an input's
-// INPUT_ variable out altogether (act's post step passes only the keys under
-// `with:`) gets these; a test holds them equal to action.yml's.
-var Defaults = map[string]string{
-	InputCleanup: "true",
-	InputAPIURL:  "https://api.reoclo.com",
-	InputTimeout: "120",
+func LogoutInputs() []string {
+	return []string{InputAPIKey, InputServerID, InputRegistryURL, InputAPIURL, InputTimeout}
 }
 
-// LogoutDefaults are logout/action.yml's input defaults, the main action's
-// for the inputs they share.
-var LogoutDefaults = map[string]string{
-	InputAPIURL:  Defaults[InputAPIURL],
-	InputTimeout: Defaults[InputTimeout],
+// The defaults action.yml and logout/action.yml declare.
+const (
+	defaultCleanup = "true"
+	defaultAPIURL  = "https://api.reoclo.com"
+	defaultTimeout = "120"
+)
+
+// Defaults returns action.yml's input defaults. A runner that leaves an
+// input's INPUT_ variable out altogether (act's post step passes only the
+// keys under `with:`) gets these; a test holds them equal to action.yml's.
+func Defaults() map[string]string {
+	return map[string]string{InputCleanup: defaultCleanup, InputAPIURL: defaultAPIURL, InputTimeout: defaultTimeout}
+}
+
+// LogoutDefaults returns logout/action.yml's input defaults, the main
+// action's for the inputs they share.
+func LogoutDefaults() map[string]string {
+	return map[string]string{InputAPIURL: defaultAPIURL, InputTimeout: defaultTimeout}
 }
 
 // GetInputFunc returns the value of the named input, trimmed, or "" when it is
 // not set. githubactions.Action.GetInput is one.
 type GetInputFunc func(name string) string
 
-// Config is what the main step needs: every input, parsed.
-type Config struct {
+// Access is what every step needs to reach the API: the inputs api_key,
+// api_url and timeout, parsed.
+type Access struct {
 	// APIKey is the Reoclo automation key. Never print it.
 	APIKey string
+	// API is the validated base URL of the Reoclo API.
+	API *url.URL
+	// Timeout bounds the step's wait for its operation, retries included.
+	Timeout time.Duration
+}
+
+// Config is what the main step needs: every input, parsed.
+type Config struct {
+	Access
 	// ServerID is the UUID of the server that runs docker login.
 	ServerID string
 	// CredentialID is the UUID of the registry credential in Reoclo's vault.
 	CredentialID string
 	// Cleanup says whether the post step logs out again.
 	Cleanup bool
-	// API is the validated base URL of the Reoclo API.
-	API *url.URL
-	// Timeout bounds the whole wait for the operation, retries included.
-	Timeout time.Duration
 }
 
 // PostConfig is what the post step reads from its inputs. The server, the
 // registry and the login operation come from the main step's saved state.
+// When Cleanup is false, Access is left empty.
 type PostConfig struct {
-	APIKey  string
+	Access
 	Cleanup bool
-	API     *url.URL
-	Timeout time.Duration
 }
 
 // LogoutConfig is what the logout step (logout/action.yml) needs: every
 // input, parsed.
 type LogoutConfig struct {
-	// APIKey is the Reoclo automation key. Never print it.
-	APIKey string
+	Access
 	// ServerID is the UUID of the server that runs docker logout.
 	ServerID string
 	// RegistryURL is the registry to log out of, as the login step's
 	// registry_url output gives it.
 	RegistryURL string
-	// API is the validated base URL of the Reoclo API.
-	API *url.URL
-	// Timeout bounds the wait for the logout, retries included.
-	Timeout time.Duration
 }
 
 // InputError reports one input that is missing or malformed. Its message names
@@ -107,32 +115,20 @@ func (e *InputError) Error() string {
 }
 
 // Load reads and validates every input of the main step. It returns all the
-// problems it found, joined, each an *InputError.
+// problems it found, joined in the order action.yml declares the inputs,
+// each an *InputError.
 func Load(get GetInputFunc) (*Config, error) {
-	var errs []error
-	collect := func(err error) {
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-
 	cfg := &Config{}
-	var err error
-	cfg.APIKey, err = apiKey(get(InputAPIKey))
-	collect(err)
-	cfg.ServerID, err = uuidInput(InputServerID, get(InputServerID))
-	collect(err)
-	cfg.CredentialID, err = uuidInput(InputCredentialID, get(InputCredentialID))
-	collect(err)
-	cfg.Cleanup, err = boolInput(InputCleanup, get(InputCleanup))
-	collect(err)
-	cfg.API, err = ParseAPIURL(get(InputAPIURL))
-	collect(err)
-	cfg.Timeout, err = timeoutInput(get(InputTimeout))
-	collect(err)
-
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	err := errors.Join(
+		into(&cfg.APIKey)(apiKey(get(InputAPIKey))),
+		into(&cfg.ServerID)(uuidInput(InputServerID, get(InputServerID))),
+		into(&cfg.CredentialID)(uuidInput(InputCredentialID, get(InputCredentialID))),
+		into(&cfg.Cleanup)(boolInput(InputCleanup, get(InputCleanup))),
+		into(&cfg.API)(ParseAPIURL(get(InputAPIURL))),
+		into(&cfg.Timeout)(timeoutInput(get(InputTimeout))),
+	)
+	if err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }
@@ -141,27 +137,20 @@ func Load(get GetInputFunc) (*Config, error) {
 // returns every problem at once. When cleanup is false the other inputs are
 // not needed, so they are not checked.
 func LoadPost(get GetInputFunc) (*PostConfig, error) {
-	cleanup, err := boolInput(InputCleanup, get(InputCleanup))
-	if err != nil {
+	cfg := &PostConfig{}
+	if err := into(&cfg.Cleanup)(boolInput(InputCleanup, get(InputCleanup))); err != nil {
 		return nil, err
 	}
-	cfg := &PostConfig{Cleanup: cleanup}
-	if !cleanup {
+	if !cfg.Cleanup {
 		return cfg, nil
 	}
-
-	var errs []error
-	if cfg.APIKey, err = apiKey(get(InputAPIKey)); err != nil {
-		errs = append(errs, err)
-	}
-	if cfg.API, err = ParseAPIURL(get(InputAPIURL)); err != nil {
-		errs = append(errs, err)
-	}
-	if cfg.Timeout, err = timeoutInput(get(InputTimeout)); err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	err := errors.Join(
+		into(&cfg.APIKey)(apiKey(get(InputAPIKey))),
+		into(&cfg.API)(ParseAPIURL(get(InputAPIURL))),
+		into(&cfg.Timeout)(timeoutInput(get(InputTimeout))),
+	)
+	if err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }
@@ -170,14 +159,24 @@ func LoadPost(get GetInputFunc) (*PostConfig, error) {
 // it returns every problem at once, each an *InputError.
 func LoadLogout(get GetInputFunc) (*LogoutConfig, error) {
 	cfg := &LogoutConfig{}
-	var errs [5]error
-	cfg.APIKey, errs[0] = apiKey(get(InputAPIKey))
-	cfg.ServerID, errs[1] = uuidInput(InputServerID, get(InputServerID))
-	cfg.RegistryURL, errs[2] = registryURLInput(get(InputRegistryURL))
-	cfg.API, errs[3] = ParseAPIURL(get(InputAPIURL))
-	cfg.Timeout, errs[4] = timeoutInput(get(InputTimeout))
-	if err := errors.Join(errs[:]...); err != nil {
+	err := errors.Join(
+		into(&cfg.APIKey)(apiKey(get(InputAPIKey))),
+		into(&cfg.ServerID)(uuidInput(InputServerID, get(InputServerID))),
+		into(&cfg.RegistryURL)(registryURLInput(get(InputRegistryURL))),
+		into(&cfg.API)(ParseAPIURL(get(InputAPIURL))),
+		into(&cfg.Timeout)(timeoutInput(get(InputTimeout))),
+	)
+	if err != nil {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// into returns a function that stores an input's parsed value in dst and
+// returns its error: into(&cfg.X)(parse(get(name))) reads one input.
+func into[T any](dst *T) func(T, error) error {
+	return func(v T, err error) error {
+		*dst = v
+		return err
+	}
 }

@@ -342,7 +342,7 @@ func TestNewlineInRegistryURLIsRefused(t *testing.T) {
 	assert.Empty(t, main.Outputs)
 	assert.Empty(t, main.Files["GITHUB_OUTPUT"])
 	require.NotEmpty(t, main.Annotations)
-	assert.Contains(t, main.Annotations[0].Message, "the API returned a registry_url that cannot be an output: it contains a control character (U+000A)")
+	assert.Contains(t, main.Annotations[0].Message, "the API returned a registry_url that cannot be an output: the value contains a control character (U+000A)")
 }
 
 // cancelWhen wraps the fake API and cancels the step (the runner's SIGINT)

@@ -2,7 +2,6 @@ package reoclo
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"math"
 	"strconv"
@@ -104,28 +103,10 @@ func (m *Millis) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// UnmarshalJSON implements json.Unmarshaler. It decodes stdout and stderr
-// with one copy each: encoding/json unquotes a string into a buffer and then
-// copies the buffer into the string, so 5 MB of docker output would be held
-// three times at once (reply, buffer, string).
-func (r *Result) UnmarshalJSON(b []byte) error {
-	var raw struct {
-		ExitCode   *int       `json:"exit_code"`
-		Stdout     outputText `json:"stdout"`
-		Stderr     outputText `json:"stderr"`
-		DurationMS Millis     `json:"duration_ms"`
-	}
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return err
-	}
-	*r = Result{ExitCode: raw.ExitCode, Stdout: string(raw.Stdout), Stderr: string(raw.Stderr), DurationMS: raw.DurationMS}
-	return nil
-}
-
 // check implements checker: an operation reply must say its status.
 func (o *Operation) check() error {
 	if o.Status == "" {
-		return errors.New("it has no status")
+		return errors.New("status is missing")
 	}
 	return nil
 }

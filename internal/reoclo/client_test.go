@@ -8,13 +8,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/reoclo/docker-auth/internal/memnet"
 )
 
 const testKey = "rca_test_5ecret_key"
@@ -58,40 +62,63 @@ func (s *seen) count() int {
 	return len(s.requests)
 }
 
-// harness is a client against a scripted handler, with retries that record
-// their computed wait but do not sleep.
+// apiURL is where the tests' API lives; memnet serves it in memory.
+const apiURL = "http://127.0.0.1:8080"
+
+// harness is a client against a scripted handler served in memory. Call
+// newHarness inside synctest.Test: the client's real retry waits, timeouts
+// and polls then run on the bubble's fake clock, and at records when each
+// request arrived.
 type harness struct {
-	srv    *httptest.Server
 	client *Client
 	seen   *seen
 	log    *recorder
-	waits  []time.Duration
+	start  time.Time
+	mu     sync.Mutex
+	at     []time.Duration
 }
 
-func newHarness(t *testing.T, handler func(n int, w http.ResponseWriter, r *http.Request), opts ...Option) *harness {
+func newHarness(t *testing.T, handler func(n int, w http.ResponseWriter, r *http.Request)) *harness {
 	t.Helper()
-	h := &harness{seen: &seen{}, log: &recorder{}}
-	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := &harness{seen: &seen{}, log: &recorder{}, start: time.Now()}
+	tr := memnet.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.mu.Lock()
+		h.at = append(h.at, time.Since(h.start))
+		h.mu.Unlock()
 		h.seen.add(r)
 		handler(h.seen.count(), w, r)
 	}))
-	t.Cleanup(h.srv.Close)
-	base, err := url.Parse(h.srv.URL + "/reoclo/")
+	base, err := url.Parse(apiURL + "/reoclo/")
 	require.NoError(t, err)
-	policy := NewBackoff(time.Now, func() float64 { return 0 })
-	var mu sync.Mutex
-	all := append([]Option{
-		WithLogger(h.log),
-		WithUserAgent("reoclo-docker-auth/test"),
-		WithBackoff(func(attempt int, resp *http.Response) time.Duration {
-			mu.Lock()
-			defer mu.Unlock()
-			h.waits = append(h.waits, policy(attempt, resp))
-			return 0
-		}),
-	}, opts...)
-	h.client = New(base, testKey, all...)
+	h.client = New(base, testKey, WithLogger(h.log), WithUserAgent("reoclo-docker-auth/test"), WithTransport(tr))
 	return h
+}
+
+// gaps returns the time between one request's arrival and the next.
+func (h *harness) gaps() []time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var d []time.Duration
+	for i := 1; i < len(h.at); i++ {
+		d = append(d, h.at[i]-h.at[i-1])
+	}
+	return d
+}
+
+// arrivals returns when each request arrived, since the harness started.
+func (h *harness) arrivals() []time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.at)
+}
+
+// assertBackoff checks that gap is a retry wait of the policy before retry
+// attempt+1: half to all of minRetryWait doubled attempt times.
+func assertBackoff(t *testing.T, attempt int, gap time.Duration) {
+	t.Helper()
+	ceil := min(minRetryWait<<attempt, maxRetryWait)
+	assert.GreaterOrEqual(t, gap, ceil/2, "retry %d waits at least half its backoff", attempt+1)
+	assert.Less(t, gap, ceil, "retry %d waits less than its whole backoff", attempt+1)
 }
 
 func jsonReply(w http.ResponseWriter, status int, body string) {
@@ -107,29 +134,41 @@ func loginReq() LoginRequest {
 }
 
 func TestLoginSendsTheContract(t *testing.T) {
-	h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) { jsonReply(w, 202, accepted) })
-	got, err := h.client.Login(context.Background(), loginReq())
-	require.NoError(t, err)
-	assert.Equal(t, &LoginAccepted{OperationID: "op-1", Status: "running", RegistryURL: "ghcr.io", RegistryType: "ghcr"}, got)
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) { jsonReply(w, 202, accepted) })
+		got, err := h.client.Login(t.Context(), loginReq())
+		require.NoError(t, err)
+		assert.Equal(t, &LoginAccepted{OperationID: "op-1", Status: "running", RegistryURL: "ghcr.io", RegistryType: "ghcr"}, got)
 
-	require.Equal(t, 1, h.seen.count())
-	r := h.seen.requests[0]
-	assert.Equal(t, "POST", r.Method)
-	assert.Equal(t, "/reoclo/api/automation/v1/registry-auth/login", r.URL.Path)
-	assert.Equal(t, "Bearer "+testKey, r.Header.Get("Authorization"))
-	assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
-	assert.Equal(t, "application/json", r.Header.Get("Accept"))
-	assert.Equal(t, "reoclo-docker-auth/test", r.Header.Get("User-Agent"))
-	assert.JSONEq(t, `{"server_id":"s","credential_id":"c","run_id":"4242","run_context":{"provider":"github_actions"}}`, h.seen.bodies[0])
+		require.Equal(t, 1, h.seen.count())
+		r := h.seen.requests[0]
+		assert.Equal(t, "POST", r.Method)
+		assert.Equal(t, "/reoclo/api/automation/v1/registry-auth/login", r.URL.Path)
+		assert.Equal(t, "Bearer "+testKey, r.Header.Get("Authorization"))
+		assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
+		assert.Equal(t, "application/json", r.Header.Get("Accept"))
+		assert.Equal(t, "reoclo-docker-auth/test", r.Header.Get("User-Agent"))
+		assert.JSONEq(t, `{"server_id":"s","credential_id":"c","run_id":"4242","run_context":{"provider":"github_actions"}}`, h.seen.bodies[0])
+	})
 }
 
-func TestLoginRefusesAnUnsafeOperationID(t *testing.T) {
-	h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
-		jsonReply(w, 202, `{"operation_id":"../../x","status":"running","registry_url":"ghcr.io","registry_type":"ghcr"}`)
+// A login reply whose operation ID is not a plain identifier is returned as
+// sent (the login may have started and must be undoable), and Follow
+// refuses to put the ID in a URL.
+func TestAnUnsafeOperationIDIsNeverFollowed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+			jsonReply(w, 202, `{"operation_id":"../../x","status":"running","registry_url":"ghcr.io","registry_type":"ghcr"}`)
+		})
+		got, err := h.client.Login(t.Context(), loginReq())
+		require.NoError(t, err)
+		assert.Equal(t, "ghcr.io", got.RegistryURL)
+		require.EqualError(t, CheckOperationID(got.OperationID), `operation ID "../../x" is not a plain identifier`)
+		op, err := h.client.Follow(t.Context(), got.OperationID)
+		assert.Nil(t, op)
+		require.ErrorContains(t, err, `operation ID "../../x" is not a plain identifier`)
+		assert.Equal(t, 1, h.seen.count(), "no poll sent")
 	})
-	_, err := h.client.Login(context.Background(), loginReq())
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "is not a plain identifier")
 }
 
 func TestErrorsAreSentOnceAndExplained(t *testing.T) {
@@ -155,220 +194,257 @@ func TestErrorsAreSentOnceAndExplained(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
-				if strings.HasPrefix(tc.body, "{") {
-					jsonReply(w, tc.status, tc.body)
-					return
+			synctest.Test(t, func(t *testing.T) {
+				h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+					if strings.HasPrefix(tc.body, "{") {
+						jsonReply(w, tc.status, tc.body)
+						return
+					}
+					w.Header().Set("Content-Type", "text/plain")
+					w.WriteHeader(tc.status)
+					_, _ = io.WriteString(w, tc.body)
+				})
+				_, err := h.client.Login(t.Context(), loginReq())
+				require.Error(t, err)
+				var apiErr *APIError
+				require.ErrorAs(t, err, &apiErr)
+				assert.Equal(t, tc.status, apiErr.StatusCode)
+				for _, want := range tc.want {
+					assert.Contains(t, err.Error(), want)
 				}
-				w.Header().Set("Content-Type", "text/plain")
-				w.WriteHeader(tc.status)
-				_, _ = io.WriteString(w, tc.body)
+				assert.Equal(t, 1, h.seen.count(), "exactly one request")
+				assert.NotContains(t, err.Error(), testKey)
+				assert.False(t, Temporary(err))
 			})
-			_, err := h.client.Login(context.Background(), loginReq())
-			require.Error(t, err)
-			var apiErr *APIError
-			require.ErrorAs(t, err, &apiErr)
-			assert.Equal(t, tc.status, apiErr.StatusCode)
-			for _, want := range tc.want {
-				assert.Contains(t, err.Error(), want)
-			}
-			assert.Equal(t, 1, h.seen.count(), "exactly one request")
-			assert.NotContains(t, err.Error(), testKey)
 		})
 	}
 }
 
 func TestRetriesTransientFailures(t *testing.T) {
 	t.Run("503 twice then success", func(t *testing.T) {
-		h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
-			if n <= 2 {
-				jsonReply(w, 503, `{"detail":"busy"}`)
-				return
+		synctest.Test(t, func(t *testing.T) {
+			h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+				if n <= 2 {
+					jsonReply(w, 503, `{"detail":"busy"}`)
+					return
+				}
+				jsonReply(w, 202, accepted)
+			})
+			got, err := h.client.Login(t.Context(), loginReq())
+			require.NoError(t, err)
+			assert.Equal(t, "op-1", got.OperationID)
+			assert.Equal(t, 3, h.seen.count())
+			gaps := h.gaps()
+			require.Len(t, gaps, 2)
+			for i, gap := range gaps {
+				assertBackoff(t, i, gap)
 			}
-			jsonReply(w, 202, accepted)
+			for _, b := range h.seen.bodies {
+				assert.JSONEq(t, h.seen.bodies[0], b, "the body is sent whole on every attempt")
+			}
+			logs := h.log.all()
+			assert.Contains(t, logs, "POST /reoclo/api/automation/v1/registry-auth/login -> 503 (attempt 1,")
+			assert.Contains(t, logs, "-> 503 (attempt 2,")
+			assert.Contains(t, logs, "-> 202 (attempt 3,")
 		})
-		got, err := h.client.Login(context.Background(), loginReq())
-		require.NoError(t, err)
-		assert.Equal(t, "op-1", got.OperationID)
-		assert.Equal(t, 3, h.seen.count())
-		assert.Equal(t, []time.Duration{125 * time.Millisecond, 250 * time.Millisecond}, h.waits, "exponential, jitter drawn at its lowest")
-		for _, b := range h.seen.bodies {
-			assert.JSONEq(t, h.seen.bodies[0], b, "the body is sent whole on every attempt")
-		}
-		logs := h.log.all()
-		assert.Contains(t, logs, "POST /reoclo/api/automation/v1/registry-auth/login -> 503 (attempt 1,")
-		assert.Contains(t, logs, "-> 503 (attempt 2,")
-		assert.Contains(t, logs, "-> 202 (attempt 3,")
 	})
 	t.Run("429 with Retry-After", func(t *testing.T) {
-		h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
-			if n == 1 {
-				w.Header().Set("Retry-After", "7")
-				jsonReply(w, 429, `{"detail":"slow down"}`)
-				return
-			}
-			jsonReply(w, 202, accepted)
+		synctest.Test(t, func(t *testing.T) {
+			h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+				if n == 1 {
+					w.Header().Set("Retry-After", "7")
+					jsonReply(w, 429, `{"detail":"slow down"}`)
+					return
+				}
+				jsonReply(w, 202, accepted)
+			})
+			_, err := h.client.Login(t.Context(), loginReq())
+			require.NoError(t, err)
+			assert.Equal(t, []time.Duration{7 * time.Second}, h.gaps())
 		})
-		_, err := h.client.Login(context.Background(), loginReq())
-		require.NoError(t, err)
-		assert.Equal(t, []time.Duration{7 * time.Second}, h.waits)
+	})
+	t.Run("408 too", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+				if n == 1 {
+					jsonReply(w, 408, `{"detail":"took too long"}`)
+					return
+				}
+				jsonReply(w, 202, accepted)
+			})
+			_, err := h.client.Login(t.Context(), loginReq())
+			require.NoError(t, err)
+			assert.Equal(t, 2, h.seen.count())
+		})
 	})
 	t.Run("dropped connection", func(t *testing.T) {
-		h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
-			if n == 1 {
-				hj, ok := w.(http.Hijacker)
-				require.True(t, ok)
-				conn, _, err := hj.Hijack()
-				require.NoError(t, err)
-				_ = conn.Close()
-				return
-			}
-			jsonReply(w, 202, accepted)
+		synctest.Test(t, func(t *testing.T) {
+			h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+				if n == 1 {
+					conn, _, err := http.NewResponseController(w).Hijack()
+					require.NoError(t, err)
+					_ = conn.Close()
+					return
+				}
+				jsonReply(w, 202, accepted)
+			})
+			_, err := h.client.Login(t.Context(), loginReq())
+			require.NoError(t, err)
+			assert.Equal(t, 2, h.seen.count())
+			assert.Contains(t, h.log.all(), "-> error (attempt 1,")
 		})
-		_, err := h.client.Login(context.Background(), loginReq())
-		require.NoError(t, err)
-		assert.Equal(t, 2, h.seen.count())
-		assert.Contains(t, h.log.all(), "-> error (attempt 1,")
 	})
 	t.Run("persistent HTML 502 gives up with a short excerpt", func(t *testing.T) {
-		page := "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>" + strings.Repeat("<p>nginx</p>\n", 2000) + "</body></html>"
-		h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.WriteHeader(http.StatusBadGateway)
-			_, _ = io.WriteString(w, page)
+		synctest.Test(t, func(t *testing.T) {
+			page := "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>" + strings.Repeat("<p>nginx</p>\n", 2000) + "</body></html>"
+			h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				w.WriteHeader(http.StatusBadGateway)
+				_, _ = io.WriteString(w, page)
+			})
+			_, err := h.client.Login(t.Context(), loginReq())
+			require.Error(t, err)
+			assert.Equal(t, maxAttempts, h.seen.count())
+			for i, gap := range h.gaps() {
+				assertBackoff(t, i, gap)
+			}
+			msg := err.Error()
+			assert.Contains(t, msg, "the API is having trouble (502 Bad Gateway from POST")
+			assert.Contains(t, msg, "after 6 attempts")
+			assert.Contains(t, msg, fmt.Sprintf(`text/html body (%d bytes) starting "<!DOCTYPE html><html><head><title>502 Bad Gateway</title>`, len(page)))
+			assert.Less(t, len(msg), 600, "never the whole page")
+			assert.NotContains(t, msg, "\n")
+			assert.True(t, Temporary(err))
 		})
-		_, err := h.client.Login(context.Background(), loginReq())
-		require.Error(t, err)
-		assert.Equal(t, maxAttempts, h.seen.count())
-		msg := err.Error()
-		assert.Contains(t, msg, "the API is having trouble (502 Bad Gateway from POST")
-		assert.Contains(t, msg, "after 6 attempts")
-		assert.Contains(t, msg, fmt.Sprintf(`text/html body (%d bytes) starting "<!DOCTYPE html><html><head><title>502 Bad Gateway</title>`, len(page)))
-		assert.Less(t, len(msg), 600, "never the whole page")
-		assert.NotContains(t, msg, "\n")
 	})
 	t.Run("connection refused on every attempt", func(t *testing.T) {
-		srv := httptest.NewServer(http.NotFoundHandler())
-		base, _ := url.Parse(srv.URL)
-		srv.Close()
-		var waits int
-		c := New(base, testKey, WithBackoff(func(int, *http.Response) time.Duration { waits++; return 0 }))
-		_, err := c.Login(context.Background(), loginReq())
-		var reqErr *RequestError
-		require.ErrorAs(t, err, &reqErr)
-		assert.Equal(t, maxAttempts, reqErr.Attempts)
-		assert.Equal(t, maxAttempts-1, waits)
-		assert.Contains(t, err.Error(), "connection refused")
-		assert.True(t, Temporary(err))
+		synctest.Test(t, func(t *testing.T) {
+			base, _ := url.Parse(apiURL)
+			start := time.Now()
+			c := New(base, testKey, WithTransport(memnet.Refused()))
+			_, err := c.Login(t.Context(), loginReq())
+			var reqErr *RequestError
+			require.ErrorAs(t, err, &reqErr)
+			assert.Equal(t, maxAttempts, reqErr.Attempts)
+			took := time.Since(start)
+			assert.GreaterOrEqual(t, took, (125+250+500+1000+2000)*time.Millisecond, "five waits between six attempts")
+			assert.Less(t, took, (250+500+1000+2000+4000)*time.Millisecond)
+			assert.Contains(t, err.Error(), "connection refused")
+			assert.True(t, Temporary(err))
+		})
 	})
 }
 
 func TestRedirects(t *testing.T) {
-	var elsewhere seen
-	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		elsewhere.add(r)
-		jsonReply(w, 202, accepted)
-	}))
-	defer other.Close()
-
+	const other = "http://127.0.0.1:9999"
 	t.Run("to another origin is refused and carries nothing", func(t *testing.T) {
-		h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Location", other.URL+"/steal")
-			w.WriteHeader(http.StatusTemporaryRedirect)
+		synctest.Test(t, func(t *testing.T) {
+			h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Location", other+"/steal")
+				w.WriteHeader(http.StatusTemporaryRedirect)
+			})
+			_, err := h.client.Login(t.Context(), loginReq())
+			require.ErrorIs(t, err, errOtherOrigin)
+			assert.Contains(t, err.Error(), "refusing to follow a redirect from "+apiURL+" to "+other+"/steal: the API key is only sent to api_url's origin")
+			assert.Equal(t, 1, h.seen.count(), "not retried, and the other origin got no request at all")
+			assert.False(t, Temporary(err))
 		})
-		_, err := h.client.Login(context.Background(), loginReq())
-		var redirect *RedirectError
-		require.ErrorAs(t, err, &redirect)
-		assert.Contains(t, err.Error(), "refusing to follow a redirect from "+h.srv.URL+" to "+other.URL+"/steal")
-		assert.Equal(t, 0, elsewhere.count(), "the other origin got no request at all")
-		assert.Equal(t, 1, h.seen.count(), "not retried")
 	})
 	t.Run("within the origin is followed", func(t *testing.T) {
-		h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
-			if n == 1 {
-				w.Header().Set("Location", "/reoclo/api/automation/v1/registry-auth/login2")
-				w.WriteHeader(http.StatusPermanentRedirect)
-				return
-			}
-			jsonReply(w, 202, accepted)
+		synctest.Test(t, func(t *testing.T) {
+			h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+				if n == 1 {
+					w.Header().Set("Location", "/reoclo/api/automation/v1/registry-auth/login2")
+					w.WriteHeader(http.StatusPermanentRedirect)
+					return
+				}
+				jsonReply(w, 202, accepted)
+			})
+			_, err := h.client.Login(t.Context(), loginReq())
+			require.NoError(t, err)
+			assert.Equal(t, "Bearer "+testKey, h.seen.requests[1].Header.Get("Authorization"))
 		})
-		_, err := h.client.Login(context.Background(), loginReq())
-		require.NoError(t, err)
-		assert.Equal(t, "Bearer "+testKey, h.seen.requests[1].Header.Get("Authorization"))
 	})
 }
 
 func TestReplySizeLimit(t *testing.T) {
-	big := `{"operation_id":"op-1","status":"completed","result":{"exit_code":0,"stdout":"` + strings.Repeat("a", MaxResponseBytes) + `"}}`
-	h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) { jsonReply(w, 200, big) })
-	_, err := h.client.Operation(context.Background(), "op-1")
-	var tooLarge *TooLargeError
-	require.ErrorAs(t, err, &tooLarge)
-	assert.Contains(t, err.Error(), "reply is larger than 16 MiB")
-	assert.Equal(t, 1, h.seen.count(), "not retried")
-	assert.False(t, Temporary(err))
+	synctest.Test(t, func(t *testing.T) {
+		big := `{"operation_id":"op-1","status":"completed","result":{"exit_code":0,"stdout":"` + strings.Repeat("a", MaxResponseBytes) + `"}}`
+		h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) { jsonReply(w, 200, big) })
+		_, err := h.client.Operation(t.Context(), "op-1")
+		require.ErrorIs(t, err, errTooLarge)
+		require.EqualError(t, err, "the API's reply to GET "+apiURL+"/reoclo/api/automation/v1/operations/op-1 could not be understood: reply is larger than 16 MiB")
+		assert.Equal(t, 1, h.seen.count(), "not retried")
+		assert.False(t, Temporary(err))
+	})
 }
 
 func TestLargeReplyUnderTheLimitDecodes(t *testing.T) {
-	out := strings.Repeat("::set-output name=x::y\n", 5<<20/23)
-	h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
-		jsonReply(w, 200, fmt.Sprintf(`{"operation_id":"op-1","status":"completed","result":{"exit_code":0,"stdout":%q}}`, out))
+	synctest.Test(t, func(t *testing.T) {
+		out := strings.Repeat("::set-output name=x::y\n", 5<<20/23)
+		h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+			jsonReply(w, 200, fmt.Sprintf(`{"operation_id":"op-1","status":"completed","result":{"exit_code":0,"stdout":%q}}`, out))
+		})
+		op, err := h.client.Operation(t.Context(), "op-1")
+		require.NoError(t, err)
+		assert.Equal(t, out, op.Result.Stdout)
 	})
-	op, err := h.client.Operation(context.Background(), "op-1")
-	require.NoError(t, err)
-	assert.Equal(t, out, op.Result.Stdout)
 }
 
 func TestCancelledContextStopsRetrying(t *testing.T) {
-	ctx, cancel := context.WithCancelCause(context.Background())
-	h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
-		jsonReply(w, 503, `{}`)
-	}, WithBackoff(func(int, *http.Response) time.Duration {
-		cancel(errors.New("cancelled by test"))
-		return time.Hour
-	}))
-	_, err := h.client.Login(ctx, loginReq())
-	require.EqualError(t, err, "cancelled by test (last attempt: 503 Service Unavailable)")
-	assert.Equal(t, 1, h.seen.count())
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancelCause(t.Context())
+		h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+			jsonReply(w, 503, `{}`)
+		})
+		time.AfterFunc(100*time.Millisecond, func() { cancel(errors.New("cancelled by test")) }) // during the first retry wait
+		_, err := h.client.Login(ctx, loginReq())
+		require.EqualError(t, err, "cancelled by test (last attempt: 503 Service Unavailable)")
+		assert.Equal(t, 1, h.seen.count())
+	})
 }
 
 func TestDebugLinesNeverCarryTheKey(t *testing.T) {
-	h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
-		if n == 1 {
-			jsonReply(w, 500, `{"detail":"oops"}`)
-			return
-		}
-		jsonReply(w, 401, `{"detail":"Invalid API key"}`)
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+			if n == 1 {
+				jsonReply(w, 500, `{"detail":"oops"}`)
+				return
+			}
+			jsonReply(w, 401, `{"detail":"Invalid API key"}`)
+		})
+		_, err := h.client.Login(t.Context(), loginReq())
+		require.Error(t, err)
+		assert.NotEmpty(t, h.log.all())
+		assert.NotContains(t, h.log.all(), testKey)
+		assert.NotContains(t, h.log.all(), "Bearer")
+		assert.NotContains(t, err.Error(), testKey)
 	})
-	_, err := h.client.Login(context.Background(), loginReq())
-	require.Error(t, err)
-	assert.NotEmpty(t, h.log.all())
-	assert.NotContains(t, h.log.all(), testKey)
-	assert.NotContains(t, h.log.all(), "Bearer")
-	assert.NotContains(t, err.Error(), testKey)
 }
 
 func TestOperationAndLogout(t *testing.T) {
-	h := newHarness(t, func(_ int, w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/reoclo/api/automation/v1/operations/op-9":
-			jsonReply(w, 200, `{"operation_id":"op-9","operation_type":"registry_login","server_id":"s","server_name":"prod-api",
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/reoclo/api/automation/v1/operations/op-9":
+				jsonReply(w, 200, `{"operation_id":"op-9","operation_type":"registry_login","server_id":"s","server_name":"prod-api",
 				"status":"completed","result":{"exit_code":0,"stdout":"Login Succeeded","stderr":"","duration_ms":150}}`)
-		case "/reoclo/api/automation/v1/registry-auth/logout":
-			jsonReply(w, 202, `{"operation_id":"op-10","status":"running"}`)
-		default:
-			jsonReply(w, 404, `{"detail":"Not Found"}`)
-		}
-	})
-	op, err := h.client.Operation(context.Background(), "op-9")
-	require.NoError(t, err)
-	assert.True(t, op.Succeeded())
-	assert.Equal(t, "prod-api", op.ServerName)
+			case "/reoclo/api/automation/v1/registry-auth/logout":
+				jsonReply(w, 202, `{"operation_id":"op-10","status":"running"}`)
+			default:
+				jsonReply(w, 404, `{"detail":"Not Found"}`)
+			}
+		})
+		op, err := h.client.Operation(t.Context(), "op-9")
+		require.NoError(t, err)
+		assert.True(t, op.Succeeded())
+		assert.Equal(t, "prod-api", op.ServerName)
 
-	out, err := h.client.Logout(context.Background(), LogoutRequest{ServerID: "s", RegistryURL: "ghcr.io", RunID: "1"})
-	require.NoError(t, err)
-	assert.Equal(t, &LogoutAccepted{OperationID: "op-10", Status: "running"}, out)
-	assert.JSONEq(t, `{"server_id":"s","registry_url":"ghcr.io","run_id":"1","run_context":{"provider":""}}`, h.seen.bodies[1])
+		out, err := h.client.Logout(t.Context(), LogoutRequest{ServerID: "s", RegistryURL: "ghcr.io", RunID: "1"})
+		require.NoError(t, err)
+		assert.Equal(t, &LogoutAccepted{OperationID: "op-10", Status: "running"}, out)
+		assert.JSONEq(t, `{"server_id":"s","registry_url":"ghcr.io","run_id":"1","run_context":{"provider":""}}`, h.seen.bodies[1])
+	})
 }
 
 func TestSucceeded(t *testing.T) {
@@ -405,28 +481,34 @@ func cutShort(t *testing.T, w http.ResponseWriter, body string) {
 
 func TestAReplyCutShortIsAConnectionFailure(t *testing.T) {
 	t.Run("retried", func(t *testing.T) {
-		h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
-			if n == 1 {
-				cutShort(t, w, accepted[:20])
-				return
-			}
-			jsonReply(w, 202, accepted)
+		synctest.Test(t, func(t *testing.T) {
+			h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+				if n == 1 {
+					cutShort(t, w, accepted[:20])
+					return
+				}
+				jsonReply(w, 202, accepted)
+			})
+			got, err := h.client.Login(t.Context(), loginReq())
+			require.NoError(t, err)
+			assert.Equal(t, "op-1", got.OperationID)
+			assert.Equal(t, 2, h.seen.count())
+			gaps := h.gaps()
+			require.Len(t, gaps, 1)
+			assertBackoff(t, 0, gaps[0])
 		})
-		got, err := h.client.Login(context.Background(), loginReq())
-		require.NoError(t, err)
-		assert.Equal(t, "op-1", got.OperationID)
-		assert.Equal(t, 2, h.seen.count())
-		assert.Equal(t, []time.Duration{125 * time.Millisecond}, h.waits, "the normal backoff")
 	})
 	t.Run("counted like one when it never ends", func(t *testing.T) {
-		h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) { cutShort(t, w, accepted[:20]) })
-		_, err := h.client.Login(context.Background(), loginReq())
-		var reqErr *RequestError
-		require.ErrorAs(t, err, &reqErr)
-		assert.Equal(t, maxAttempts, reqErr.Attempts)
-		assert.Equal(t, maxAttempts, h.seen.count())
-		assert.Contains(t, err.Error(), "failed on 6 attempts; last error: read reply: unexpected EOF")
-		assert.True(t, Temporary(err))
+		synctest.Test(t, func(t *testing.T) {
+			h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) { cutShort(t, w, accepted[:20]) })
+			_, err := h.client.Login(t.Context(), loginReq())
+			var reqErr *RequestError
+			require.ErrorAs(t, err, &reqErr)
+			assert.Equal(t, maxAttempts, reqErr.Attempts)
+			assert.Equal(t, maxAttempts, h.seen.count())
+			assert.Contains(t, err.Error(), "failed on 6 attempts; last error: read reply: unexpected EOF")
+			assert.True(t, Temporary(err))
+		})
 	})
 }
 
@@ -444,24 +526,28 @@ func TestRedirectHopsAreNotAttempts(t *testing.T) {
 		}
 	}
 	t.Run("403 after a redirect is one attempt", func(t *testing.T) {
-		h := newHarness(t, redirectThen(403))
-		_, err := h.client.Login(context.Background(), loginReq())
-		var apiErr *APIError
-		require.ErrorAs(t, err, &apiErr)
-		assert.Equal(t, 1, apiErr.Attempts)
-		assert.NotContains(t, err.Error(), "attempts")
-		assert.Equal(t, 2, h.seen.count(), "one request and its redirect")
-		assert.Contains(t, h.log.all(), "-> 307 (attempt 1,")
-		assert.Contains(t, h.log.all(), "-> 403 (attempt 1,")
+		synctest.Test(t, func(t *testing.T) {
+			h := newHarness(t, redirectThen(403))
+			_, err := h.client.Login(t.Context(), loginReq())
+			var apiErr *APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, 1, apiErr.Attempts)
+			assert.NotContains(t, err.Error(), "attempts")
+			assert.Equal(t, 2, h.seen.count(), "one request and its redirect")
+			assert.Contains(t, h.log.all(), "-> 307 (attempt 1,")
+			assert.Contains(t, h.log.all(), "-> 403 (attempt 1,")
+		})
 	})
 	t.Run("503 after a redirect, every time", func(t *testing.T) {
-		h := newHarness(t, redirectThen(503))
-		_, err := h.client.Login(context.Background(), loginReq())
-		var apiErr *APIError
-		require.ErrorAs(t, err, &apiErr)
-		assert.Equal(t, maxAttempts, apiErr.Attempts)
-		assert.Contains(t, err.Error(), "after 6 attempts")
-		assert.Equal(t, 2*maxAttempts, h.seen.count())
+		synctest.Test(t, func(t *testing.T) {
+			h := newHarness(t, redirectThen(503))
+			_, err := h.client.Login(t.Context(), loginReq())
+			var apiErr *APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, maxAttempts, apiErr.Attempts)
+			assert.Contains(t, err.Error(), "after 6 attempts")
+			assert.Equal(t, 2*maxAttempts, h.seen.count())
+		})
 	})
 }
 
@@ -503,16 +589,18 @@ func TestPlainHTTPAndLoopbackNeverUseAProxy(t *testing.T) {
 	}
 
 	t.Run("through the client", func(t *testing.T) {
-		h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) { jsonReply(w, 202, accepted) })
-		base, err := url.Parse(strings.Replace(h.srv.URL, "127.0.0.1", "LOCALHOST", 1))
+		var seen seen
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			seen.add(r)
+			jsonReply(w, 202, accepted)
+		}))
+		defer srv.Close()
+		base, err := url.Parse(strings.Replace(srv.URL, "127.0.0.1", "LOCALHOST", 1))
 		require.NoError(t, err)
-		c := New(base, testKey)
-		lt, ok := c.http.HTTPClient.Transport.(*loggingTransport)
-		require.True(t, ok)
-		lt.next = newHTTPTransport(env)
-		_, err = c.Login(context.Background(), loginReq())
+		c := New(base, testKey, WithTransport(newHTTPTransport(env)))
+		_, err = c.Login(t.Context(), loginReq())
 		require.NoError(t, err)
-		assert.Equal(t, 1, h.seen.count(), "sent straight to the API")
+		assert.Equal(t, 1, seen.count(), "sent straight to the API")
 		assert.Equal(t, 0, proxied.count(), "the proxy saw nothing")
 	})
 }
@@ -521,78 +609,90 @@ func TestPlainHTTPAndLoopbackNeverUseAProxy(t *testing.T) {
 // is sent.
 func TestFinishInFlight(t *testing.T) {
 	t.Run("the reply in flight is kept", func(t *testing.T) {
-		stop, cancel := context.WithCancelCause(context.Background())
-		h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
-			cancel(errors.New("interrupted")) // the signal comes while the API answers
-			jsonReply(w, 202, accepted)
+		synctest.Test(t, func(t *testing.T) {
+			stop, cancel := context.WithCancelCause(t.Context())
+			h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+				cancel(errors.New("interrupted")) // the signal comes while the API answers
+				jsonReply(w, 202, accepted)
+			})
+			got, err := h.client.Login(FinishInFlight(t.Context(), stop), loginReq())
+			require.NoError(t, err)
+			assert.Equal(t, "op-1", got.OperationID)
 		})
-		got, err := h.client.Login(FinishInFlight(context.Background(), stop), loginReq())
-		require.NoError(t, err)
-		assert.Equal(t, "op-1", got.OperationID)
 	})
 	t.Run("no retry after stop", func(t *testing.T) {
-		stop, cancel := context.WithCancelCause(context.Background())
-		h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
-			cancel(errors.New("interrupted"))
-			jsonReply(w, 503, `{"detail":"busy"}`)
-		}, WithBackoff(func(int, *http.Response) time.Duration { return time.Hour }))
-		_, err := h.client.Login(FinishInFlight(context.Background(), stop), loginReq())
-		require.EqualError(t, err, "interrupted (last attempt: 503 Service Unavailable)")
-		assert.Equal(t, 1, h.seen.count())
+		synctest.Test(t, func(t *testing.T) {
+			stop, cancel := context.WithCancelCause(t.Context())
+			h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+				cancel(errors.New("interrupted"))
+				jsonReply(w, 503, `{"detail":"busy"}`)
+			})
+			start := time.Now()
+			_, err := h.client.Login(FinishInFlight(t.Context(), stop), loginReq())
+			require.EqualError(t, err, "interrupted (last attempt: 503 Service Unavailable)")
+			assert.Equal(t, 1, h.seen.count())
+			assert.Zero(t, time.Since(start), "no retry wait either")
+		})
 	})
 	t.Run("the outer context still ends it at once", func(t *testing.T) {
-		stop, cancelStop := context.WithCancelCause(context.Background())
-		defer cancelStop(nil)
-		ctx, cancel := context.WithCancelCause(context.Background())
-		release := make(chan struct{})
-		h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
-			cancel(errors.New("terminated"))
-			<-release
+		synctest.Test(t, func(t *testing.T) {
+			stop, cancelStop := context.WithCancelCause(t.Context())
+			defer cancelStop(nil)
+			ctx, cancel := context.WithCancelCause(t.Context())
+			release := make(chan struct{})
+			h := newHarness(t, func(_ int, _ http.ResponseWriter, r *http.Request) {
+				cancel(errors.New("terminated"))
+				select {
+				case <-release:
+				case <-r.Context().Done():
+				}
+			})
+			defer close(release)
+			_, err := h.client.Login(FinishInFlight(ctx, stop), loginReq())
+			require.EqualError(t, err, "terminated")
 		})
-		defer close(release)
-		_, err := h.client.Login(FinishInFlight(ctx, stop), loginReq())
-		require.EqualError(t, err, "terminated")
 	})
 }
 
 // An unreachable API reads the same whether the attempts ran out or the time
 // did: the URL, the attempts, the last error and what to check.
 func TestUnreachableAPIReadsTheSame(t *testing.T) {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	base, _ := url.Parse(srv.URL)
-	srv.Close()
-	endpoint := srv.URL + "/api/automation/v1/registry-auth/login"
+	base, _ := url.Parse(apiURL)
+	endpoint := apiURL + "/api/automation/v1/registry-auth/login"
 	hint := "check api_url, and that this runner can reach it: a proxy it must use (HTTPS_PROXY, NO_PROXY) or firewall rules for outgoing traffic"
 
-	c := New(base, testKey, WithBackoff(func(int, *http.Response) time.Duration { return 0 }))
-	_, err := c.Login(context.Background(), loginReq())
-	require.Error(t, err)
-	assert.Regexp(t, `^cannot reach the API: POST `+endpoint+` failed on 6 attempts; last error: dial tcp [^;]*connection refused; `, err.Error())
-	assert.True(t, strings.HasSuffix(err.Error(), hint), err.Error())
-
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
-	c = New(base, testKey, WithBackoff(func(attempt int, _ *http.Response) time.Duration {
-		if attempt == 1 {
-			cancel(errors.New("timed out after 5s"))
-			return time.Hour
-		}
-		return 0
-	}))
-	_, err = c.Login(ctx, loginReq())
-	require.Error(t, err)
-	assert.Regexp(t, `^cannot reach the API: POST `+endpoint+` failed on 2 attempts \(timed out after 5s\); last error: dial tcp [^;]*connection refused; `, err.Error())
-	assert.True(t, strings.HasSuffix(err.Error(), hint), err.Error())
-	assert.True(t, Temporary(err))
-
+	t.Run("attempts ran out", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			c := New(base, testKey, WithTransport(memnet.Refused()))
+			_, err := c.Login(t.Context(), loginReq())
+			require.Error(t, err)
+			assert.Regexp(t, `^cannot reach the API: POST `+endpoint+` failed on 6 attempts; last error: dial tcp [^;]*connection refused; `, err.Error())
+			assert.True(t, strings.HasSuffix(err.Error(), hint), err.Error())
+		})
+	})
+	t.Run("time ran out", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			ctx, cancel := context.WithCancelCause(t.Context())
+			defer cancel(nil)
+			// The second retry wait starts by 250 ms and lasts at least 250 ms.
+			time.AfterFunc(300*time.Millisecond, func() { cancel(errors.New("timed out after 5s")) })
+			c := New(base, testKey, WithTransport(memnet.Refused()))
+			_, err := c.Login(ctx, loginReq())
+			require.Error(t, err)
+			assert.Regexp(t, `^cannot reach the API: POST `+endpoint+` failed on 2 attempts \(timed out after 5s\); last error: dial tcp [^;]*connection refused; `, err.Error())
+			assert.True(t, strings.HasSuffix(err.Error(), hint), err.Error())
+			assert.True(t, Temporary(err))
+		})
+	})
 	t.Run("a cancelled job is not called unreachable", func(t *testing.T) {
-		ctx, cancel := context.WithCancelCause(context.Background())
-		c := New(base, testKey, WithBackoff(func(int, *http.Response) time.Duration {
-			cancel(fmt.Errorf("cancelled (received interrupt): %w", context.Canceled))
-			return 0
-		}))
-		_, err := c.Login(ctx, loginReq())
-		require.Error(t, err)
-		assert.True(t, strings.HasPrefix(err.Error(), "cancelled (received interrupt)"), err.Error())
+		synctest.Test(t, func(t *testing.T) {
+			ctx, cancel := context.WithCancelCause(t.Context())
+			time.AfterFunc(100*time.Millisecond, func() { cancel(fmt.Errorf("cancelled (received interrupt): %w", context.Canceled)) })
+			c := New(base, testKey, WithTransport(memnet.Refused()))
+			_, err := c.Login(ctx, loginReq())
+			require.Error(t, err)
+			assert.True(t, strings.HasPrefix(err.Error(), "cancelled (received interrupt)"), err.Error())
+			assert.ErrorIs(t, err, context.Canceled)
+		})
 	})
 }

@@ -2,17 +2,16 @@ package reoclo
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
+	"testing/synctest"
 	"unicode"
+
+	"github.com/reoclo/docker-auth/internal/memnet"
 )
 
 // FuzzDecodeOperation decodes arbitrary replies as an operation: it must never
@@ -95,8 +94,7 @@ func FuzzNumberForms(f *testing.F) {
 			}
 			return
 		}
-		replyErr := &ReplyError{Method: "GET", URL: "u", Err: err}
-		if json.Valid(exit) && replyErr.Malformed() {
+		if json.Valid(exit) && newReplyError("GET", "u", 200, err).Retryable {
 			t.Fatalf("exit_code %q: valid JSON called malformed: %v", n, err)
 		}
 	})
@@ -114,47 +112,35 @@ func FuzzRedirect(f *testing.F) {
 	} {
 		f.Add(loc)
 	}
-	var elsewhere seen
-	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		elsewhere.add(r)
-		jsonReply(w, 202, accepted)
-	}))
-	f.Cleanup(other.Close)
-	otherHost := strings.TrimPrefix(other.URL, "http://")
-	var mine seen
-	var location atomic.Pointer[string]
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mine.add(r)
-		if r.URL.Path == "/reoclo/api/automation/v1/registry-auth/login" {
-			w.Header()["Location"] = []string{*location.Load()}
-			w.WriteHeader(http.StatusTemporaryRedirect)
-			return
-		}
-		jsonReply(w, 202, accepted)
-	}))
-	f.Cleanup(api.Close)
-	base, err := url.Parse(api.URL + "/reoclo/")
+	const other = "127.0.0.1:9999"
+	base, err := url.Parse(apiURL + "/reoclo/")
 	if err != nil {
 		f.Fatal(err)
 	}
-	client := New(base, testKey, WithBackoff(func(int, *http.Response) time.Duration { return 0 }))
-	client.http.RetryMax = 0
 
 	f.Fuzz(func(t *testing.T, loc string) {
-		loc = strings.ReplaceAll(loc, "OTHER", otherHost)
-		location.Store(&loc)
-		before := mine.count()
-		_, _ = client.Login(context.Background(), loginReq())
-		if n := elsewhere.count(); n > 0 {
-			t.Fatalf("Location %q: another origin got %d requests", loc, n)
-		}
-		mine.mu.Lock()
-		defer mine.mu.Unlock()
-		for _, r := range mine.requests[before:] {
-			host, port, _ := strings.Cut(r.Host, ":")
-			if strings.TrimSuffix(strings.ToLower(host), ".")+":"+port != strings.TrimPrefix(api.URL, "http://") {
-				t.Fatalf("Location %q: a request for host %q", loc, r.Host)
+		loc = strings.ReplaceAll(loc, "OTHER", other)
+		synctest.Test(t, func(t *testing.T) {
+			var seen seen
+			tr := memnet.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				seen.add(r)
+				if r.URL.Path == "/reoclo/api/automation/v1/registry-auth/login" {
+					w.Header()["Location"] = []string{loc}
+					w.WriteHeader(http.StatusTemporaryRedirect)
+					return
+				}
+				jsonReply(w, 202, accepted)
+			}))
+			client := New(base, testKey, WithTransport(tr))
+			_, _ = client.Login(t.Context(), loginReq())
+			seen.mu.Lock()
+			defer seen.mu.Unlock()
+			for _, r := range seen.requests {
+				host, port, _ := strings.Cut(r.Host, ":")
+				if strings.TrimSuffix(strings.ToLower(host), ".")+":"+port != strings.TrimPrefix(apiURL, "http://") {
+					t.Fatalf("Location %q: a request for host %q", loc, r.Host)
+				}
 			}
-		}
+		})
 	})
 }

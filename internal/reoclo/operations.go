@@ -12,17 +12,15 @@ import (
 var operationIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
 // Login asks the API to run docker login for a credential on a server. It
-// returns once the API has accepted the request; follow the operation with
-// Follow. When the API accepted the login but its reply names no operation
-// that can be followed (an ID that is not a plain identifier), Login returns
-// the reply with the error, so that the login can still be undone.
+// returns once the API has accepted the request, with the reply as the API
+// sent it: follow the operation with Follow, which refuses an operation ID
+// that is not a plain identifier (CheckOperationID). The caller checks the
+// ID itself before it keeps it anywhere, but keeps the rest even then: the
+// login may have started, and can still be undone.
 func (c *Client) Login(ctx context.Context, req LoginRequest) (*LoginAccepted, error) {
 	var out LoginAccepted
 	if err := c.do(ctx, "POST", "/registry-auth/login", req, &out); err != nil {
 		return nil, err
-	}
-	if err := CheckOperationID(out.OperationID); err != nil {
-		return &out, fmt.Errorf("login reply: %w", err)
 	}
 	return &out, nil
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
 )
 
 // Retry settings. Every request is sent at most maxAttempts times, waiting
@@ -20,88 +22,75 @@ const (
 	maxRetryWait = 8 * time.Second
 )
 
-// retryableStatus reports whether a reply with this status is worth sending
-// again: a request timeout, a rate limit, or trouble on the server side
-// (501 Not Implemented excepted: it will not change).
-func retryableStatus(code int) bool {
-	return code == http.StatusRequestTimeout || code == http.StatusTooManyRequests ||
-		code >= 500 && code != http.StatusNotImplemented
-}
-
-// checkRetry is the one place that decides whether a request is sent again.
-// It retries connection errors (a reply cut short included) and
-// retryableStatus replies, and nothing once the context is done. Errors that another try cannot fix (a refused
-// redirect, a certificate the system does not trust, a malformed URL) are not
-// retried.
+// retryPolicy decides whether an attempt's request is sent again:
+// go-retryablehttp's DefaultRetryPolicy (connection errors, 429 and 5xx but
+// 501; not too many redirects, a bad scheme or header, or a certificate
+// the system does not trust; nothing once the context is done), with three
+// additions:
+//   - 408 Request Timeout is retried too;
+//   - a reply that is an answer (any other status, 2xx included) stands even
+//     when the context ended while it came;
+//   - a redirect to another origin and a reply over MaxResponseBytes are
+//     not retried, nor are certificate errors the library does not spot.
 //
 // Retrying the login POST is safe: a second docker login of the same
 // credential on the same server changes nothing. Likewise a second logout.
-func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	final := err == nil && !retryableStatus(resp.StatusCode)
-	if a, ok := ctx.Value(attemptsKey{}).(*attempts); ok && !(final && resp.StatusCode >= 200 && resp.StatusCode <= 299) {
-		// The attempt is over (a 2xx is over once its body is read).
-		a.end()
+func retryPolicy(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	// The library's judgement of the attempt alone, whatever ctx says.
+	retry, _ := retryablehttp.DefaultRetryPolicy(context.WithoutCancel(ctx), resp, err)
+	switch {
+	case err == nil && resp.StatusCode == http.StatusRequestTimeout:
+		retry = true
+	case err != nil && permanent(err):
+		retry = false
 	}
-	if final {
-		return false, nil // an answer stands even if the context ended meanwhile
+	if !retry {
+		return false, nil
 	}
-	if ctx.Err() != nil {
-		return false, context.Cause(ctx)
-	}
-	if err != nil {
-		return !permanent(err), nil
+	// Then its context handling: no retry once ctx is done.
+	if _, ctxErr := retryablehttp.DefaultRetryPolicy(ctx, resp, err); ctxErr != nil {
+		return false, ctxErr
 	}
 	return true, nil
 }
 
-// permanent reports errors that retrying cannot fix.
+// permanent reports the errors, beyond those DefaultRetryPolicy knows, that
+// retrying cannot fix.
 func permanent(err error) bool {
-	var redirect *RedirectError
 	var unknownAuthority x509.UnknownAuthorityError
 	var hostname x509.HostnameError
 	var invalid x509.CertificateInvalidError
-	var tooLarge *TooLargeError
-	switch {
-	case errors.As(err, &redirect), errors.As(err, &unknownAuthority), errors.As(err, &hostname),
-		errors.As(err, &invalid), errors.As(err, &tooLarge):
-		return true
-	}
-	msg := err.Error()
-	return strings.Contains(msg, "unsupported protocol scheme") || strings.Contains(msg, "stopped after") ||
-		strings.Contains(msg, "invalid header")
+	return errors.Is(err, errOtherOrigin) || errors.Is(err, errTooLarge) ||
+		errors.As(err, &unknownAuthority) || errors.As(err, &hostname) || errors.As(err, &invalid)
 }
 
-// backoff decides how long to wait before the next attempt.
-type backoff struct {
-	now    func() time.Time
-	jitter func() float64 // in [0, 1)
+// retryBackoff is the client's retryablehttp.Backoff: retryWait with a
+// random jitter draw, at the current time.
+func retryBackoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
+	return retryWait(lo, hi, attempt, rand.Float64(), time.Now(), resp) //nolint:gosec // jitter spreads retries; it guards no secret
 }
 
-func defaultBackoff() *backoff {
-	return &backoff{now: time.Now, jitter: rand.Float64}
-}
-
-// wait returns the pause before retry number attempt+1 (attempt counts from
-// 0). It doubles from minRetryWait up to maxRetryWait and keeps a random
-// 50–100% of that, so many jobs retrying together spread out. A Retry-After
-// header on the reply (seconds or an HTTP date) can make the wait longer,
-// never shorter: "Retry-After: 0" or a date in the past gets the normal
-// backoff. Either way the wait is capped by the time left before the
-// request's deadline.
-func (b *backoff) wait(attempt int, resp *http.Response) time.Duration {
-	d := maxRetryWait
+// retryWait returns the pause before retry number attempt+1 (attempt counts
+// from 0). It doubles from lo up to hi and keeps 50–100% of that as jitter
+// (in [0, 1)) says, so many jobs retrying together spread out. A
+// Retry-After header on the reply (seconds or an HTTP date) can make the
+// wait longer, never shorter: "Retry-After: 0" or a date in the past gets
+// the normal backoff. Either way the wait is capped by the time left at now
+// before the request's deadline.
+func retryWait(lo, hi time.Duration, attempt int, jitter float64, now time.Time, resp *http.Response) time.Duration {
+	d := hi
 	if attempt < 16 {
-		d = min(minRetryWait<<attempt, maxRetryWait)
+		d = min(lo<<attempt, hi)
 	}
-	d = d/2 + time.Duration(b.jitter()*float64(d/2))
+	d = d/2 + time.Duration(jitter*float64(d/2))
 
 	if resp != nil {
-		if after, ok := retryAfter(resp.Header.Get("Retry-After"), b.now()); ok {
+		if after, ok := retryAfter(resp.Header.Get("Retry-After"), now); ok {
 			d = max(d, after)
 		}
 		if resp.Request != nil {
 			if deadline, ok := resp.Request.Context().Deadline(); ok {
-				d = max(0, min(d, deadline.Sub(b.now())))
+				d = max(0, min(d, deadline.Sub(now)))
 			}
 		}
 	}

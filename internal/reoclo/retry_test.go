@@ -2,6 +2,7 @@ package reoclo
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -13,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-func TestCheckRetry(t *testing.T) {
+func TestRetryPolicy(t *testing.T) {
 	live := context.Background()
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -44,44 +45,63 @@ func TestCheckRetry(t *testing.T) {
 		{"422", live, resp(422), nil, false},
 		{"cancelled context", cancelled, nil, errors.New("connection refused"), false},
 		{"cancelled context with 503", cancelled, resp(503), nil, false},
-		{"refused redirect", live, nil, &url.Error{Err: &RedirectError{From: "a", To: "b"}}, false},
+		{"cancelled context with 200", cancelled, resp(200), nil, false},
+		{"refused redirect", live, nil, &url.Error{Err: fmt.Errorf("refusing: %w", errOtherOrigin)}, false},
 		{"untrusted certificate", live, nil, &url.Error{Err: x509.UnknownAuthorityError{}}, false},
-		{"reply too large", live, nil, fmt.Errorf("x: %w", &TooLargeError{}), false},
-		{"bad scheme", live, nil, errors.New(`unsupported protocol scheme "ftp"`), false},
+		{"certificate not verified", live, nil, &url.Error{Err: &tls.CertificateVerificationError{Err: errors.New("x")}}, false},
+		{"reply too large", live, nil, errTooLarge, false},
+		{"bad scheme", live, nil, &url.Error{Op: "Post", URL: "ftp://x", Err: errors.New(`unsupported protocol scheme "ftp"`)}, false},
+		{"too many redirects", live, nil, &url.Error{Op: "Post", URL: "u", Err: errors.New("stopped after 10 redirects")}, false},
+		{"reply cut short", live, nil, errors.New("read reply: unexpected EOF"), true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			retry, err := checkRetry(tc.ctx, tc.resp, tc.err)
+			retry, err := retryPolicy(tc.ctx, tc.resp, tc.err)
 			assert.Equal(t, tc.retry, retry)
-			if tc.ctx.Err() != nil {
-				assert.ErrorIs(t, err, context.Canceled)
+			if tc.ctx.Err() != nil && (tc.err != nil || tc.resp.StatusCode >= 500) {
+				assert.ErrorIs(t, err, context.Canceled, "the library's context handling")
+			} else {
+				assert.NoError(t, err, "an answer stands")
 			}
 		})
 	}
 }
 
-// fixed returns a backoff at a fixed instant with a fixed jitter draw.
-func fixed(now time.Time, jitter float64) *backoff {
-	return &backoff{now: func() time.Time { return now }, jitter: func() float64 { return jitter }}
+// wait is retryWait with the policy's bounds at now with a jitter draw.
+func wait(now time.Time, jitter float64) func(attempt int, resp *http.Response) time.Duration {
+	return func(attempt int, resp *http.Response) time.Duration {
+		return retryWait(minRetryWait, maxRetryWait, attempt, jitter, now, resp)
+	}
 }
 
 func TestBackoffDoublesWithJitter(t *testing.T) {
 	now := time.Date(2026, 4, 14, 1, 0, 0, 0, time.UTC)
-	low, high := fixed(now, 0), fixed(now, 0.999999)
+	low, high := wait(now, 0), wait(now, 0.999999)
 	wantCeil := []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second,
 		4 * time.Second, 8 * time.Second, 8 * time.Second, 8 * time.Second}
 	for attempt, ceil := range wantCeil {
 		t.Run(fmt.Sprint(attempt), func(t *testing.T) {
-			assert.Equal(t, ceil/2, low.wait(attempt, nil), "lowest draw is half")
-			assert.InDelta(t, float64(ceil), float64(high.wait(attempt, nil)), float64(10*time.Microsecond), "highest draw is all")
+			assert.Equal(t, ceil/2, low(attempt, nil), "lowest draw is half")
+			assert.InDelta(t, float64(ceil), float64(high(attempt, nil)), float64(10*time.Microsecond), "highest draw is all")
 		})
 	}
-	assert.Equal(t, 4*time.Second, low.wait(1000, nil), "no overflow for huge attempt numbers")
+	assert.Equal(t, 4*time.Second, low(1000, nil), "no overflow for huge attempt numbers")
+	t.Run("the bounds it is given", func(t *testing.T) {
+		assert.Equal(t, 2*time.Second, retryWait(time.Second, 6*time.Second, 2, 0, now, nil))
+		assert.Equal(t, 3*time.Second, retryWait(time.Second, 6*time.Second, 5, 0, now, nil))
+	})
+	t.Run("the client's backoff draws its jitter", func(t *testing.T) {
+		for range 100 {
+			d := retryBackoff(minRetryWait, maxRetryWait, 1, nil)
+			assert.GreaterOrEqual(t, d, 250*time.Millisecond)
+			assert.Less(t, d, 500*time.Millisecond)
+		}
+	})
 }
 
 func TestBackoffHonoursRetryAfter(t *testing.T) {
 	now := time.Date(2026, 4, 14, 1, 0, 0, 0, time.UTC)
-	b := fixed(now, 0)
+	b := wait(now, 0)
 	reply := func(ctx context.Context, code int, retryAfter string) *http.Response {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1/", nil)
 		h := http.Header{}
@@ -117,10 +137,10 @@ func TestBackoffHonoursRetryAfter(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, b.wait(0, tc.resp))
+			assert.Equal(t, tc.want, b(0, tc.resp))
 		})
 	}
 	t.Run("a Retry-After shorter than a later attempt's backoff never shortens it", func(t *testing.T) {
-		assert.Equal(t, 2*time.Second, b.wait(4, reply(far, 503, "1")))
+		assert.Equal(t, 2*time.Second, b(4, reply(far, 503, "1")))
 	})
 }

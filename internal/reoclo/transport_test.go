@@ -24,14 +24,12 @@ func TestClientSpeaksHTTP1OverTLS(t *testing.T) {
 	u, err := url.Parse(srv.URL)
 	require.NoError(t, err)
 
-	c := New(u, "rca_test")
-	logging, ok := c.http.HTTPClient.Transport.(*loggingTransport)
-	require.True(t, ok, "every request goes through the logging transport")
-	tr, ok := logging.next.(*http.Transport)
+	tr, ok := newHTTPTransport(http.ProxyFromEnvironment).(*http.Transport)
 	require.True(t, ok, "New uses an *http.Transport")
 	roots := x509.NewCertPool()
 	roots.AddCert(srv.Certificate())
 	tr.TLSClientConfig.RootCAs = roots
+	c := New(u, "rca_test", WithTransport(tr))
 
 	_, err = c.Operation(t.Context(), "op-1")
 	require.NoError(t, err)

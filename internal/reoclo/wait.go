@@ -33,56 +33,73 @@ func PollInterval(elapsed time.Duration) time.Duration {
 	return min(pollSlack+max(elapsed, 0)/pollShare, pollMax)
 }
 
-// WaitError reports that Wait gave up: its context ended (a deadline or a
-// cancellation, see Cause) before the operation reached a terminal status.
+// WaitError reports that Wait gave up before the operation reached a
+// terminal status: its context ended (a deadline or a cancellation, see
+// Cause), or a poll failed in a way asking again will not fix (Err).
 type WaitError struct {
 	OperationID string
-	// LastStatus is the last status seen, or "" if no poll succeeded.
-	LastStatus string
-	// LastErr is the last transient error seen while polling, if any.
+	// Last is the operation as the last successful poll saw it, or nil.
+	Last *Operation
+	// Err, when set, is the poll's failure that ended the wait (an API
+	// error such as 404, or a reply that cannot be understood); the
+	// WaitError then reads as Err.
+	Err error
+	// LastErr is the last transient failure seen while polling, when the
+	// context ended the wait.
 	LastErr error
-	// Cause is why the context ended.
+	// Cause is why the context ended, when it did.
 	Cause error
 }
 
 // Error implements error: "timed out after 2m0s waiting for operation 9d2f…
 // (last status: running)". When polls failed after the last status was seen,
 // it says so, so a status the server may since have changed is not
-// presented as its answer.
+// presented as its answer. A wait a failed poll ended reads as that failure.
 func (e *WaitError) Error() string {
-	status := untrusted.Line(e.LastStatus, 40)
-	if status == "" {
-		status = "unknown"
+	if e.Err != nil {
+		return e.Err.Error()
 	}
-	msg := fmt.Sprintf("%v waiting for operation %s (last status: %s", e.Cause, e.OperationID, status)
-	if e.LastErr != nil {
-		if e.LastStatus != "" {
-			msg += ", seen before the polls began failing"
-		}
-		msg += fmt.Sprintf("; last error: %v", e.LastErr)
+	status := "unknown"
+	if e.Last != nil {
+		status = untrusted.Line(e.Last.Status, 40)
 	}
-	return msg + ")"
+	switch {
+	case e.LastErr == nil:
+		return fmt.Sprintf("%v waiting for operation %s (last status: %s)", e.Cause, e.OperationID, status)
+	case e.Last == nil:
+		return fmt.Sprintf("%v waiting for operation %s (last status: %s; last error: %v)", e.Cause, e.OperationID, status, e.LastErr)
+	default:
+		return fmt.Sprintf("%v waiting for operation %s (last status: %s, seen before the polls began failing; last error: %v)",
+			e.Cause, e.OperationID, status, e.LastErr)
+	}
 }
 
-// Unwrap returns the cause, so errors.Is(err, context.Canceled) works.
-func (e *WaitError) Unwrap() error { return e.Cause }
+// Unwrap returns the failure or the cause that ended the wait, so
+// errors.Is(err, context.Canceled) and errors.As(err, &apiErr) work.
+func (e *WaitError) Unwrap() error {
+	if e.Err != nil {
+		return e.Err
+	}
+	return e.Cause
+}
 
 // Wait polls an operation on the PollInterval schedule until its status is
 // terminal, and returns it. Transient failures (connection errors, 408, 429,
-// 5xx, replies that are not JSON) do not end the wait; only ctx does, with a
-// *WaitError. Other API errors (401, 403, 404) and a reply that is JSON but
-// cannot be understood end it at once.
+// 5xx, replies that are not JSON) do not end the wait; only ctx does. Other
+// API errors (401, 403, 404) and a reply that is JSON but cannot be
+// understood end it at once. Either way the error is a *WaitError, which
+// keeps the operation as last seen; no operation is returned with it.
 func (c *Client) Wait(ctx context.Context, id string) (*Operation, error) {
-	return c.wait(ctx, id, c.now())
+	return c.wait(ctx, id, time.Now())
 }
 
 // Follow is Wait for an operation the API has just started: its first poll
 // comes PollInterval(0) after the call, not at once, since the operation
 // cannot have ended before then but by chance.
 func (c *Client) Follow(ctx context.Context, id string) (*Operation, error) {
-	start := c.now()
-	if err := c.sleep(ctx, PollInterval(0)); err != nil {
-		return nil, waitError(ctx, id, nil, nil)
+	start := time.Now()
+	if err := sleep(ctx, PollInterval(0)); err != nil {
+		return nil, &WaitError{OperationID: id, Cause: context.Cause(ctx)}
 	}
 	return c.wait(ctx, id, start)
 }
@@ -91,7 +108,7 @@ func (c *Client) wait(ctx context.Context, id string, start time.Time) (*Operati
 	var last *Operation
 	var lastErr error
 	for {
-		sent := c.now().Sub(start)
+		sent := time.Since(start)
 		op, err := c.Operation(ctx, id)
 		switch {
 		case err == nil:
@@ -100,52 +117,39 @@ func (c *Client) wait(ctx context.Context, id string, start time.Time) (*Operati
 				return op, nil
 			}
 		case ctx.Err() != nil:
-			var interrupted *InterruptedError
+			// The call's own failure, or how its last attempt failed when
+			// the context cut it short (none, if it was cut before any).
 			var reqErr *RequestError
 			switch {
-			case errors.As(err, &interrupted) && interrupted.Last != "":
-				lastErr = errors.New(interrupted.Last)
-			case errors.As(err, &reqErr):
+			case !errors.As(err, &reqErr):
+				lastErr = err
+			case reqErr.Err != nil:
 				lastErr = reqErr.Err
 			}
-			return last, waitError(ctx, id, last, lastErr)
+			return nil, &WaitError{OperationID: id, Last: last, LastErr: lastErr, Cause: context.Cause(ctx)}
 		case !Temporary(err):
-			return last, err
+			return nil, &WaitError{OperationID: id, Last: last, Err: err}
 		default:
 			lastErr = err
 			c.log.Debugf("polling operation %s failed, will try again: %v", id, err)
 		}
 		// The schedule counts from when each poll was sent, so the time a
 		// poll takes does not delay the next.
-		pause := max(0, sent+PollInterval(sent)-c.now().Sub(start))
-		if err := c.sleep(ctx, pause); err != nil {
-			return last, waitError(ctx, id, last, lastErr)
+		pause := max(0, sent+PollInterval(sent)-time.Since(start))
+		if err := sleep(ctx, pause); err != nil {
+			return nil, &WaitError{OperationID: id, Last: last, LastErr: lastErr, Cause: err}
 		}
 	}
 }
 
-func waitError(ctx context.Context, id string, last *Operation, lastErr error) error {
-	e := &WaitError{OperationID: id, LastErr: lastErr, Cause: context.Cause(ctx)}
-	if last != nil {
-		e.LastStatus = last.Status
+// sleep waits d or until ctx is done, then returns ctx's cause.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-t.C:
+		return nil
 	}
-	return e
-}
-
-// Temporary reports whether err is worth waiting out: a retryable API status,
-// a failed connection, or a reply that is not JSON.
-func Temporary(err error) bool {
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.Temporary()
-	}
-	var replyErr *ReplyError
-	if errors.As(err, &replyErr) {
-		return replyErr.Malformed()
-	}
-	var reqErr *RequestError
-	if errors.As(err, &reqErr) {
-		return !permanent(reqErr.Err)
-	}
-	return false
 }

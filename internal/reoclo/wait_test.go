@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -77,30 +77,6 @@ func TestPollScheduleRequests(t *testing.T) {
 	assert.Less(t, float64(requests(120*time.Second))/120, 1.0)
 }
 
-// fakeTime is a clock that only moves when the poll loop sleeps.
-type fakeTime struct {
-	mu     sync.Mutex
-	now    time.Time
-	sleeps []time.Duration
-}
-
-func (f *fakeTime) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fakeTime) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return context.Cause(ctx)
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.sleeps = append(f.sleeps, d)
-	f.now = f.now.Add(d)
-	return nil
-}
-
 func opJSON(status string) string {
 	if status == "running" {
 		return `{"operation_id":"op-1","status":"running","result":null}`
@@ -109,115 +85,126 @@ func opJSON(status string) string {
 }
 
 func TestWaitFollowsUntilTerminal(t *testing.T) {
-	clock := &fakeTime{now: time.Unix(0, 0)}
-	h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
-		if n < 4 {
-			jsonReply(w, 200, opJSON("running"))
-			return
-		}
-		jsonReply(w, 200, opJSON("completed"))
-	}, WithClock(clock.Now), WithSleep(clock.Sleep))
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+			if n < 4 {
+				jsonReply(w, 200, opJSON("running"))
+				return
+			}
+			jsonReply(w, 200, opJSON("completed"))
+		})
 
-	op, err := h.client.Wait(context.Background(), "op-1")
-	require.NoError(t, err)
-	assert.True(t, op.Succeeded())
-	assert.Equal(t, 4, h.seen.count())
-	assert.Equal(t, []time.Duration{PollInterval(0), PollInterval(55 * time.Millisecond), PollInterval(115500 * time.Microsecond)}, clock.sleeps,
-		"the schedule follows the time already waited")
-	assert.Equal(t, "/reoclo/api/automation/v1/operations/op-1", h.seen.requests[0].URL.Path)
+		op, err := h.client.Wait(t.Context(), "op-1")
+		require.NoError(t, err)
+		assert.True(t, op.Succeeded())
+		assert.Equal(t, 4, h.seen.count())
+		second := PollInterval(0)
+		third := second + PollInterval(second)
+		assert.Equal(t, []time.Duration{0, second, third, third + PollInterval(third)}, h.arrivals(),
+			"at once, then the schedule follows the time already waited")
+		assert.Equal(t, []time.Duration{0, 55 * time.Millisecond, 115500 * time.Microsecond, 182050 * time.Microsecond}, h.arrivals())
+		assert.Equal(t, "/reoclo/api/automation/v1/operations/op-1", h.seen.requests[0].URL.Path)
+	})
 }
 
 func TestWaitRidesOutTransientFailures(t *testing.T) {
-	clock := &fakeTime{now: time.Unix(0, 0)}
-	h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
-		switch {
-		case n <= maxAttempts: // one whole call's attempts fail
-			jsonReply(w, 502, `{"detail":"bad gateway"}`)
-		case n == maxAttempts+1:
-			jsonReply(w, 200, `not json`)
-		default:
-			jsonReply(w, 200, opJSON("completed"))
-		}
-	}, WithClock(clock.Now), WithSleep(clock.Sleep))
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+			switch {
+			case n <= maxAttempts: // one whole call's attempts fail
+				jsonReply(w, 502, `{"detail":"bad gateway"}`)
+			case n == maxAttempts+1:
+				jsonReply(w, 200, `not json`)
+			default:
+				jsonReply(w, 200, opJSON("completed"))
+			}
+		})
 
-	op, err := h.client.Wait(context.Background(), "op-1")
-	require.NoError(t, err)
-	assert.Equal(t, "completed", op.Status)
-	assert.Contains(t, h.log.all(), "polling operation op-1 failed, will try again")
+		op, err := h.client.Wait(t.Context(), "op-1")
+		require.NoError(t, err)
+		assert.Equal(t, "completed", op.Status)
+		assert.Contains(t, h.log.all(), "polling operation op-1 failed, will try again")
+	})
 }
 
 func TestWaitStopsOnPermanentErrors(t *testing.T) {
-	clock := &fakeTime{now: time.Unix(0, 0)}
-	h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
-		jsonReply(w, 404, `{"detail":"Operation not found"}`)
-	}, WithClock(clock.Now), WithSleep(clock.Sleep))
-	_, err := h.client.Wait(context.Background(), "op-1")
-	var apiErr *APIError
-	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, 404, apiErr.StatusCode)
-	assert.Equal(t, 1, h.seen.count())
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+			jsonReply(w, 404, `{"detail":"Operation not found"}`)
+		})
+		_, err := h.client.Wait(t.Context(), "op-1")
+		var apiErr *APIError
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, 404, apiErr.StatusCode)
+		assert.Equal(t, apiErr.Error(), err.Error(), "reads as the API's error")
+		assert.Equal(t, 1, h.seen.count())
+	})
 }
 
+// The step's real timeout, context.WithTimeoutCause, on fake time: two
+// minutes of polls take milliseconds.
 func TestWaitTimesOut(t *testing.T) {
-	clock := &fakeTime{now: time.Unix(0, 0)}
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
-	h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
-		if n == 3 {
-			cancel(errors.New("timed out after 120s"))
-		}
-		jsonReply(w, 200, opJSON("running"))
-	}, WithClock(clock.Now), WithSleep(clock.Sleep))
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeoutCause(t.Context(), 120*time.Second, errors.New("timed out after 120s"))
+		defer cancel()
+		h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+			jsonReply(w, 200, opJSON("running"))
+		})
 
-	op, err := h.client.Wait(ctx, "op-1")
-	require.EqualError(t, err, "timed out after 120s waiting for operation op-1 (last status: running)")
-	var waitErr *WaitError
-	require.ErrorAs(t, err, &waitErr)
-	assert.Equal(t, "running", waitErr.LastStatus)
-	require.NotNil(t, op)
-	assert.Equal(t, "running", op.Status)
+		start := time.Now()
+		op, err := h.client.Wait(ctx, "op-1")
+		require.EqualError(t, err, "timed out after 120s waiting for operation op-1 (last status: running)")
+		assert.Equal(t, 120*time.Second, time.Since(start))
+		var waitErr *WaitError
+		require.ErrorAs(t, err, &waitErr)
+		require.NotNil(t, waitErr.Last)
+		assert.Equal(t, "running", waitErr.Last.Status)
+		assert.Nil(t, op, "no operation beside the error")
+		assert.Equal(t, 62, h.seen.count(), "the schedule's polls in two minutes, the first at once")
+	})
 }
 
 func TestWaitTimesOutNamingTheLastError(t *testing.T) {
-	clock := &fakeTime{now: time.Unix(0, 0)}
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
-	h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
-		if n == 1 {
-			jsonReply(w, 200, opJSON("running"))
-			return
-		}
-		if n == 1+maxAttempts {
-			cancel(errors.New("timed out after 5s"))
-		}
-		jsonReply(w, 503, `{"detail":"maintenance"}`)
-	}, WithClock(clock.Now), WithSleep(clock.Sleep))
-	_, err := h.client.Wait(ctx, "op-1")
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "timed out after 5s waiting for operation op-1 (last status: running, seen before the polls began failing; last error: 503 Service Unavailable)")
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancelCause(t.Context())
+		defer cancel(nil)
+		h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+			if n == 1 {
+				jsonReply(w, 200, opJSON("running"))
+				return
+			}
+			jsonReply(w, 503, `{"detail":"maintenance"}`)
+		})
+		// Inside the second poll's fifth retry wait, whatever the jitter: it
+		// starts by 3.805 s and lasts until 3.93 s at least.
+		time.AfterFunc(3850*time.Millisecond, func() { cancel(errors.New("timed out after 5s")) })
+		_, err := h.client.Wait(ctx, "op-1")
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "timed out after 5s waiting for operation op-1 (last status: running, seen before the polls began failing; last error: 503 Service Unavailable)")
+	})
 }
 
 // Follow waits one interval before its first poll (an operation just started
 // has not ended), and the time a poll takes does not delay the next one.
 func TestFollowKeepsToTheSchedule(t *testing.T) {
-	clock := &fakeTime{now: time.Unix(0, 0)}
-	h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
-		clock.mu.Lock()
-		clock.now = clock.now.Add(20 * time.Millisecond) // each poll takes 20 ms
-		clock.mu.Unlock()
-		if n < 3 {
-			jsonReply(w, 200, opJSON("running"))
-			return
-		}
-		jsonReply(w, 200, opJSON("completed"))
-	}, WithClock(clock.Now), WithSleep(clock.Sleep))
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+			time.Sleep(20 * time.Millisecond) // each poll takes 20 ms
+			if n < 3 {
+				jsonReply(w, 200, opJSON("running"))
+				return
+			}
+			jsonReply(w, 200, opJSON("completed"))
+		})
 
-	op, err := h.client.Follow(context.Background(), "op-1")
-	require.NoError(t, err)
-	assert.Equal(t, "completed", op.Status)
-	assert.Equal(t, 3, h.seen.count())
-	first, second := PollInterval(0), PollInterval(0)+PollInterval(PollInterval(0))
-	assert.Equal(t, []time.Duration{first, PollInterval(first) - 20*time.Millisecond, PollInterval(second) - 20*time.Millisecond}, clock.sleeps)
+		op, err := h.client.Follow(t.Context(), "op-1")
+		require.NoError(t, err)
+		assert.Equal(t, "completed", op.Status)
+		assert.Equal(t, 3, h.seen.count())
+		first := PollInterval(0)
+		second := first + PollInterval(first)
+		assert.Equal(t, []time.Duration{first, second, second + PollInterval(second)}, h.arrivals())
+	})
 }
 
 // A reply that is JSON but cannot be understood ends the wait at once, and
@@ -230,26 +217,29 @@ func TestWaitStopsOnAReplyItCannotUnderstand(t *testing.T) {
 		"not an object":            `["completed"]`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			clock := &fakeTime{now: time.Unix(0, 0)}
-			ctx, cancel := context.WithCancelCause(context.Background())
-			defer cancel(nil)
-			h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
-				if n == 1 {
-					jsonReply(w, 200, opJSON("running"))
-					return
-				}
-				if n == 10 {
-					cancel(errors.New("timed out after 120s"))
-				}
-				jsonReply(w, 200, body)
-			}, WithClock(clock.Now), WithSleep(clock.Sleep))
-			_, err := h.client.Wait(ctx, "op-1")
-			var replyErr *ReplyError
-			require.ErrorAs(t, err, &replyErr)
-			assert.Contains(t, err.Error(), "the API's reply to GET "+h.srv.URL+"/reoclo/api/automation/v1/operations/op-1 could not be understood")
-			assert.NotContains(t, err.Error(), "running")
-			assert.False(t, Temporary(err))
-			assert.Equal(t, 2, h.seen.count(), "reported at once, not polled until the deadline")
+			synctest.Test(t, func(t *testing.T) {
+				ctx, cancel := context.WithTimeoutCause(t.Context(), 120*time.Second, errors.New("timed out after 120s"))
+				defer cancel()
+				h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+					if n == 1 {
+						jsonReply(w, 200, opJSON("running"))
+						return
+					}
+					jsonReply(w, 200, body)
+				})
+				op, err := h.client.Wait(ctx, "op-1")
+				assert.Nil(t, op)
+				var waitErr *WaitError
+				require.ErrorAs(t, err, &waitErr)
+				require.NotNil(t, waitErr.Last, "the running operation is kept in the error")
+				assert.Equal(t, "running", waitErr.Last.Status)
+				var apiErr *APIError
+				require.ErrorAs(t, err, &apiErr)
+				assert.Contains(t, err.Error(), "the API's reply to GET "+apiURL+"/reoclo/api/automation/v1/operations/op-1 could not be understood")
+				assert.NotContains(t, err.Error(), "running")
+				assert.False(t, Temporary(err))
+				assert.Equal(t, 2, h.seen.count(), "reported at once, not polled until the deadline")
+			})
 		})
 	}
 }
@@ -258,14 +248,45 @@ func TestWaitStopsOnAReplyItCannotUnderstand(t *testing.T) {
 func TestWaitAcceptsNumberForms(t *testing.T) {
 	for _, n := range []string{"412", "412.7", "1e3", "4.127E+2", "-0", "1e400", "0.0000001", "18446744073709551616", `"412"`, "null"} {
 		t.Run(n, func(t *testing.T) {
-			clock := &fakeTime{now: time.Unix(0, 0)}
-			h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
-				jsonReply(w, 200, `{"operation_id":"op-1","status":"completed","result":{"exit_code":0,"stdout":"Login Succeeded","duration_ms":`+n+`}}`)
-			}, WithClock(clock.Now), WithSleep(clock.Sleep))
-			op, err := h.client.Wait(context.Background(), "op-1")
-			require.NoError(t, err)
-			assert.True(t, op.Succeeded())
-			assert.Equal(t, 1, h.seen.count())
+			synctest.Test(t, func(t *testing.T) {
+				h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+					jsonReply(w, 200, `{"operation_id":"op-1","status":"completed","result":{"exit_code":0,"stdout":"Login Succeeded","duration_ms":`+n+`}}`)
+				})
+				op, err := h.client.Wait(t.Context(), "op-1")
+				require.NoError(t, err)
+				assert.True(t, op.Succeeded())
+				assert.Equal(t, 1, h.seen.count())
+			})
 		})
 	}
+}
+
+func TestWaitErrorReadsWhole(t *testing.T) {
+	cause := errors.New("timed out after 120s")
+	tests := []struct {
+		name string
+		err  *WaitError
+		want string
+	}{
+		{"no poll answered", &WaitError{OperationID: "op-1", Cause: cause},
+			"timed out after 120s waiting for operation op-1 (last status: unknown)"},
+		{"a status", &WaitError{OperationID: "op-1", Last: &Operation{Status: "running"}, Cause: cause},
+			"timed out after 120s waiting for operation op-1 (last status: running)"},
+		{"polls failing from the start", &WaitError{OperationID: "op-1", LastErr: errors.New("503 Service Unavailable"), Cause: cause},
+			"timed out after 120s waiting for operation op-1 (last status: unknown; last error: 503 Service Unavailable)"},
+		{"polls failing after a status", &WaitError{OperationID: "op-1", Last: &Operation{Status: "running"}, LastErr: errors.New("503 Service Unavailable"), Cause: cause},
+			"timed out after 120s waiting for operation op-1 (last status: running, seen before the polls began failing; last error: 503 Service Unavailable)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			require.EqualError(t, tc.err, tc.want)
+			assert.ErrorIs(t, tc.err, cause)
+		})
+	}
+	t.Run("ended by a failed poll", func(t *testing.T) {
+		notFound := &APIError{StatusCode: 404, Method: "GET", URL: "u", Detail: "Operation not found"}
+		err := &WaitError{OperationID: "op-1", Last: &Operation{Status: "running"}, Err: notFound}
+		require.EqualError(t, err, notFound.Error())
+		assert.ErrorIs(t, err, notFound)
+	})
 }

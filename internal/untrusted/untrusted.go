@@ -6,6 +6,7 @@ package untrusted
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -55,21 +56,22 @@ func isInvalid(s string) bool {
 // CheckValue reports why s cannot be written as a single-line output or state
 // value, or nil when it can: it must be non-empty, valid UTF-8, at most limit
 // bytes, with no control characters (no line breaks) and no file-command
-// delimiter.
+// delimiter. Its error is a whole clause about "the value", for a caller to
+// put after a colon.
 func CheckValue(s string, limit int) error {
 	switch {
 	case s == "":
-		return fmt.Errorf("is empty")
+		return errors.New("the value is empty")
 	case len(s) > limit:
-		return fmt.Errorf("is %d bytes long, more than %d", len(s), limit)
+		return fmt.Errorf("the value is %d bytes long, more than %d", len(s), limit)
 	case !utf8.ValidString(s):
-		return fmt.Errorf("is not valid UTF-8")
+		return errors.New("the value is not valid UTF-8")
 	case strings.Contains(s, "_GitHubActionsFileCommandDelimeter_"):
-		return fmt.Errorf("contains the runner's file-command delimiter")
+		return errors.New("the value contains the runner's file-command delimiter")
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			return fmt.Errorf("contains a control character (%U)", r)
+			return fmt.Errorf("the value contains a control character (%U)", r)
 		}
 	}
 	return nil

@@ -42,12 +42,12 @@ func TestCheckValue(t *testing.T) {
 	}{
 		{"registry", "ghcr.io", ""},
 		{"with path and port", "registry.example.com:5000/team", ""},
-		{"empty", "", "is empty"},
-		{"newline", "ghcr.io\nregistry_type=evil", "contains a control character (U+000A)"},
-		{"carriage return", "ghcr.io\r", "contains a control character (U+000D)"},
-		{"tab", "ghcr\t.io", "contains a control character (U+0009)"},
+		{"empty", "", "the value is empty"},
+		{"newline", "ghcr.io\nregistry_type=evil", "the value contains a control character (U+000A)"},
+		{"carriage return", "ghcr.io\r", "the value contains a control character (U+000D)"},
+		{"tab", "ghcr\t.io", "the value contains a control character (U+0009)"},
 		{"delimiter", "x_GitHubActionsFileCommandDelimeter_", "delimiter"},
-		{"too long", strings.Repeat("a", 65), "is 65 bytes long, more than 64"},
+		{"too long", strings.Repeat("a", 65), "the value is 65 bytes long, more than 64"},
 		{"invalid utf-8", "a\xff", "not valid UTF-8"},
 	}
 	for _, tc := range tests {

@@ -7,7 +7,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/reoclo/docker-auth/internal/bench"
 	"github.com/reoclo/docker-auth/internal/reoclo"
 )
 
@@ -108,15 +107,15 @@ func report(w io.Writer, h header, results []result) {
 		}
 		afterCol, rssCol := "-", "-"
 		if r.sc.kind != kindBad {
-			afterCol = ms(bench.Median(after))
+			afterCol = ms(Median(after))
 		}
 		if h.haveRSS {
 			rssCol = fmt.Sprintf("%.1f MB", float64(peak)*1024/1e6)
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t\n", pad(r.sc.name), len(r.samples),
-			ms(bench.Median(steps)), ms(bench.Percentile(steps, 95)),
-			ms(bench.Median(over)), ms(bench.Percentile(over, 95)), afterCol,
-			bench.Median(reqs), rssCol)
+			ms(Median(steps)), ms(Percentile(steps, 95)),
+			ms(Median(over)), ms(Percentile(over, 95)), afterCol,
+			Median(reqs), rssCol)
 
 		rss := target{what: r.sc.name + ": peak RSS", unit: "MB", got: float64(peak) * 1024, measured: h.haveRSS}
 		switch r.sc.kind {
@@ -125,16 +124,16 @@ func report(w io.Writer, h header, results []result) {
 			login := r.sc.serverTime()
 			targets = append(targets, target{
 				what: r.sc.name + ": median step within 10% + 70 ms of the login's time", unit: "ms",
-				got: msf(bench.Median(steps)), limit: msf(login + login/stepShare + stepSlack), measured: true,
+				got: msf(Median(steps)), limit: msf(login + login/stepShare + stepSlack), measured: true,
 			}, rss)
 			if login == requestsAt && !r.sc.tls {
 				targets = append(targets, target{
 					what: r.sc.name + ": requests (issue's goal; traded for the step time, see README)", unit: "requests",
-					got: float64(bench.Median(reqs)), limit: maxRequests, measured: true,
+					got: float64(Median(reqs)), limit: maxRequests, measured: true,
 				})
 			}
 			if login == longWait {
-				measuredRate = float64(bench.Median(reqs)) / login.Seconds()
+				measuredRate = float64(Median(reqs)) / login.Seconds()
 			}
 		case kindBig:
 			rss.limit = maxRSSBig
@@ -142,7 +141,7 @@ func report(w io.Writer, h header, results []result) {
 		case kindBad:
 			targets = append(targets, target{
 				what: r.sc.name + ": median start to exit", unit: "ms",
-				got: msf(bench.Median(steps)), limit: msf(maxBadInput), measured: true,
+				got: msf(Median(steps)), limit: msf(maxBadInput), measured: true,
 			})
 		}
 	}
@@ -162,7 +161,7 @@ func report(w io.Writer, h header, results []result) {
 	fmt.Fprintln(tw, "login takes\trequests (1 POST + polls)\trequests a second\t")
 	longRate := 0.0
 	for _, wait := range []time.Duration{300 * time.Millisecond, time.Second, 3 * time.Second, 10 * time.Second, 30 * time.Second, 60 * time.Second, longWait} {
-		n := 1 + bench.FollowPolls(wait, reoclo.PollInterval)
+		n := 1 + FollowPolls(wait, reoclo.PollInterval)
 		rate := float64(n) / wait.Seconds()
 		if wait == longWait {
 			longRate = rate
@@ -172,7 +171,7 @@ func report(w io.Writer, h header, results []result) {
 	_ = tw.Flush()
 	bound := func(t time.Duration) time.Duration { return t/stepShare + seenSlack }
 	fmt.Fprintf(w, "  a login ending at any time up to 10 min is seen at most %.2f times (10%% + 55 ms) after it ends\n",
-		bench.WorstLag(10*time.Minute, reoclo.PollInterval, bound))
+		WorstLag(10*time.Minute, reoclo.PollInterval, bound))
 
 	rateWhat := "a " + secs(longWait) + " wait: requests a second (computed)"
 	if measuredRate >= 0 {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/reoclo/docker-auth/internal/fakeapi"
-	"github.com/reoclo/docker-auth/internal/runnertest"
 )
 
 //go:embed testdata/*.yml
@@ -40,8 +39,8 @@ type jobCase struct {
 
 // caseRun is one run of a case: which runner, what it printed, what the API saw.
 type caseRun struct {
-	runner runnertest.Runner
-	res    runnertest.RunResult
+	runner Runner
+	res    RunResult
 	api    *fakeapi.Server
 }
 
@@ -126,7 +125,7 @@ func runCases(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	ws, err := runnertest.NewWorkspace(ctx, e.src, filepath.Join(e.tmp, "ws"), e.baseRef, files)
+	ws, err := NewWorkspace(ctx, e.src, filepath.Join(e.tmp, "ws"), e.baseRef, files)
 	if err != nil {
 		return err
 	}
@@ -142,7 +141,7 @@ func runCases(ctx context.Context, e *env) error {
 			first := !built[name]
 			if first {
 				// Each runner builds the action's image from the Dockerfile itself.
-				if err := runnertest.RemoveActionImages(ctx, e.podman); err != nil {
+				if err := RemoveActionImages(ctx, e.podman); err != nil {
 					return err
 				}
 				built[name] = true
@@ -170,7 +169,7 @@ func runCases(ctx context.Context, e *env) error {
 }
 
 // runCase serves a fresh fake API on 127.0.0.1 and runs the case's workflow with r.
-func runCase(ctx context.Context, e *env, ws *runnertest.Workspace, r runnertest.Runner, jc jobCase) (*caseRun, error) {
+func runCase(ctx context.Context, e *env, ws *Workspace, r Runner, jc jobCase) (*caseRun, error) {
 	api := newFakeAPI()
 	var lc net.ListenConfig
 	l, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
@@ -181,7 +180,7 @@ func runCase(ctx context.Context, e *env, ws *runnertest.Workspace, r runnertest
 	go func() { _ = srv.Serve(l) }()
 	defer srv.Close()
 
-	res, err := r.Run(ctx, ws, e.podman, filepath.Join(e.tmp, "home-"+r.Name), runnertest.Run{
+	res, err := r.Run(ctx, ws, e.podman, filepath.Join(e.tmp, "home-"+r.Name), Run{
 		Workflow: filepath.Join(workflowDir, jc.workflow),
 		JobImage: jobImage,
 		Env: map[string]string{

@@ -14,8 +14,6 @@ import (
 	"runtime"
 	"slices"
 	"time"
-
-	"github.com/reoclo/docker-auth/internal/runnertest"
 )
 
 // classicBuild builds the checkout's own Dockerfile (GO_IMAGE given as a build argument)
@@ -35,7 +33,7 @@ func classicBuild(ctx context.Context, e *env) (err error) {
 			err = fmt.Errorf("%w; dockerd and docker output:\n%s", err, tail(log.Bytes(), 8<<10))
 		}
 	}()
-	d, err := runnertest.StartDockerd(ctx, dir, w)
+	d, err := StartDockerd(ctx, dir, w)
 	if err != nil {
 		return err
 	}

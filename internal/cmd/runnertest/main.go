@@ -25,7 +25,6 @@ import (
 	"time"
 
 	"github.com/reoclo/docker-auth/internal/imagebuild"
-	"github.com/reoclo/docker-auth/internal/runnertest"
 )
 
 const (
@@ -90,11 +89,11 @@ type env struct {
 	start    time.Time
 	src      string
 	tmp      string
-	podman   *runnertest.Podman
-	registry *runnertest.Registry
+	podman   *Podman
+	registry *Registry
 	b        *imagebuild.Buildah
 	baseRef  string
-	runners  map[string]runnertest.Runner
+	runners  map[string]Runner
 }
 
 func (e *env) step(format string, args ...any) {
@@ -102,7 +101,7 @@ func (e *env) step(format string, args ...any) {
 }
 
 func runAll(ctx context.Context, out io.Writer, opts options) (err error) {
-	e := &env{out: out, opts: opts, start: time.Now(), runners: map[string]runnertest.Runner{}}
+	e := &env{out: out, opts: opts, start: time.Now(), runners: map[string]Runner{}}
 	if os.Geteuid() != 0 {
 		return errors.New("run as root: podman, buildah and dockerd need it here (and apt-get, to install them)")
 	}
@@ -121,7 +120,7 @@ func runAll(ctx context.Context, out io.Writer, opts options) (err error) {
 	cache = filepath.Join(cache, "docker-auth-runnertest")
 
 	e.step("Debian packages (apt-get install when missing)")
-	installed, err := runnertest.EnsurePackages(ctx, opts.toolsLog)
+	installed, err := EnsurePackages(ctx, opts.toolsLog)
 	if err != nil {
 		return err
 	}
@@ -129,20 +128,20 @@ func runAll(ctx context.Context, out io.Writer, opts options) (err error) {
 		e.step("installed %s", strings.Join(installed, " "))
 	}
 	e.step("act %s and Gitea's act %s (go install / go mod download + go build, into %s)",
-		runnertest.ActVersion, runnertest.GiteaActVersion, filepath.Join(cache, "bin"))
-	act, err := runnertest.InstallAct(ctx, filepath.Join(cache, "bin"), opts.toolsLog)
+		ActVersion, GiteaActVersion, filepath.Join(cache, "bin"))
+	act, err := InstallAct(ctx, filepath.Join(cache, "bin"), opts.toolsLog)
 	if err != nil {
 		return err
 	}
-	gitea, err := runnertest.InstallGiteaAct(ctx, filepath.Join(cache, "bin"), opts.toolsLog)
+	gitea, err := InstallGiteaAct(ctx, filepath.Join(cache, "bin"), opts.toolsLog)
 	if err != nil {
 		return err
 	}
-	e.runners["act"] = runnertest.Runner{Name: "act", Bin: act, RunsPost: true}
-	e.runners["gitea-act"] = runnertest.Runner{Name: "gitea-act", Bin: gitea}
+	e.runners["act"] = Runner{Name: "act", Bin: act, RunsPost: true}
+	e.runners["gitea-act"] = Runner{Name: "gitea-act", Bin: gitea}
 	modCache := filepath.Join(cache, "gomod")
 	e.step("module cache for the image build: %s", modCache)
-	if err := runnertest.ModCache(ctx, e.src, modCache, opts.toolsLog); err != nil {
+	if err := ModCache(ctx, e.src, modCache, opts.toolsLog); err != nil {
 		return err
 	}
 
@@ -187,7 +186,7 @@ func runAll(ctx context.Context, out io.Writer, opts options) (err error) {
 
 	if !opts.skipRelease {
 		e.step("docker-registry on 127.0.0.1")
-		if e.registry, err = runnertest.StartRegistry(ctx, filepath.Join(e.tmp, "registry")); err != nil {
+		if e.registry, err = StartRegistry(ctx, filepath.Join(e.tmp, "registry")); err != nil {
 			return err
 		}
 		defer func() {
@@ -201,7 +200,7 @@ func runAll(ctx context.Context, out io.Writer, opts options) (err error) {
 		insecure = append(insecure, e.registry.Addr)
 	}
 	e.step("podman system service (vfs, host network)")
-	if e.podman, err = runnertest.StartPodman(ctx, engineDir, runnertest.PodmanConfig{InsecureRegistries: insecure}, opts.toolsLog); err != nil {
+	if e.podman, err = StartPodman(ctx, engineDir, PodmanConfig{InsecureRegistries: insecure}, opts.toolsLog); err != nil {
 		return err
 	}
 	defer func() {

@@ -15,8 +15,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/reoclo/docker-auth/internal/runnertest"
 )
 
 const (
@@ -37,7 +35,7 @@ func rehearseRelease(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	ws, err := runnertest.NewWorkspace(ctx, e.src, filepath.Join(e.tmp, "release-ws"), e.baseRef, files)
+	ws, err := NewWorkspace(ctx, e.src, filepath.Join(e.tmp, "release-ws"), e.baseRef, files)
 	if err != nil {
 		return err
 	}
@@ -122,7 +120,7 @@ func rehearseRelease(ctx context.Context, e *env) error {
 
 // runScript runs .github/release.sh command in the workspace with podman's environment and
 // extra, and returns what it wrote to GITHUB_OUTPUT.
-func runScript(ctx context.Context, e *env, ws *runnertest.Workspace, command string, extra []string) (map[string]string, error) {
+func runScript(ctx context.Context, e *env, ws *Workspace, command string, extra []string) (map[string]string, error) {
 	outFile := filepath.Join(e.tmp, "github_output")
 	if err := os.WriteFile(outFile, nil, 0o600); err != nil {
 		return nil, err
@@ -213,7 +211,7 @@ func getJSON(ctx context.Context, url string, v any) error {
 
 // checkReleaseCommit: the release commit's parent is the source commit, and it changes
 // one line in each action file, to `image: <ref>`.
-func checkReleaseCommit(ctx context.Context, ws *runnertest.Workspace, source, commit, ref string) error {
+func checkReleaseCommit(ctx context.Context, ws *Workspace, source, commit, ref string) error {
 	parent, err := ws.Git(ctx, "rev-parse", commit+"^")
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package runnertest
+package main
 
 import (
 	"os"
@@ -8,11 +8,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/reoclo/docker-auth/internal/binary"
 )
 
 func TestSetGoImage(t *testing.T) {
 	t.Run("the repository's Dockerfile", func(t *testing.T) {
-		data, err := os.ReadFile("../../Dockerfile")
+		root, err := binary.ModuleRoot(t.Context())
+		require.NoError(t, err)
+		data, err := os.ReadFile(filepath.Join(root, "Dockerfile"))
 		require.NoError(t, err)
 		got, err := SetGoImage(data, "localhost/gobase:1")
 		require.NoError(t, err)

@@ -1,7 +1,7 @@
 // Package bench holds the arithmetic of `make bench`: order statistics of
 // repeated measurements, the request rate a poll schedule implies, and the
 // targets the figures are judged against.
-package bench
+package main
 
 import (
 	"fmt"

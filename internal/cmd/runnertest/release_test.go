@@ -1,4 +1,4 @@
-package runnertest
+package main
 
 import (
 	"os"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/reoclo/docker-auth/internal/binary"
 )
 
 const (
@@ -16,21 +18,21 @@ const (
 	testDigest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 )
 
-// releaseRepo is a git repository with the two action files as main has them, tagged tag.
-type releaseRepo struct {
+// scratchRepo is a git repository with the two action files as main has them, tagged tag.
+type scratchRepo struct {
 	t      *testing.T
 	dir    string
 	source string
 }
 
-func newReleaseRepo(t *testing.T, tag string) *releaseRepo {
+func newScratchRepo(t *testing.T, tag string) *scratchRepo {
 	t.Helper()
 	for _, tool := range []string{"bash", "git"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skip(tool + " not installed")
 		}
 	}
-	r := &releaseRepo{t: t, dir: t.TempDir()}
+	r := &scratchRepo{t: t, dir: t.TempDir()}
 	files := map[string]string{
 		"action.yml":        "name: a\nruns:\n  using: docker\n  image: Dockerfile\n  entrypoint: /docker-auth\n",
 		"logout/action.yml": "name: b\nruns:\n  using: docker\n  image: ../Dockerfile\n  entrypoint: /docker-auth-logout\n",
@@ -50,7 +52,7 @@ func newReleaseRepo(t *testing.T, tag string) *releaseRepo {
 	return r
 }
 
-func (r *releaseRepo) git(args ...string) string {
+func (r *scratchRepo) git(args ...string) string {
 	r.t.Helper()
 	cmd := exec.CommandContext(r.t.Context(), "git", append([]string{"-c", "user.name=t", "-c", "user.email=t@localhost"}, args...)...)
 	cmd.Dir = r.dir
@@ -61,10 +63,11 @@ func (r *releaseRepo) git(args ...string) string {
 
 // script runs .github/release.sh command and returns its combined output, what it wrote to
 // GITHUB_OUTPUT, and its error.
-func (r *releaseRepo) script(command string, env ...string) (string, map[string]string, error) {
+func (r *scratchRepo) script(command string, env ...string) (string, map[string]string, error) {
 	r.t.Helper()
-	script, err := filepath.Abs("../../.github/release.sh")
+	root, err := binary.ModuleRoot(r.t.Context())
 	require.NoError(r.t, err)
+	script := filepath.Join(root, ".github", "release.sh")
 	outFile := filepath.Join(r.t.TempDir(), "output")
 	cmd := exec.CommandContext(r.t.Context(), "bash", script, command)
 	cmd.Dir = r.dir
@@ -95,7 +98,7 @@ func TestReleaseCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newReleaseRepo(t, tt.tag)
+			r := newScratchRepo(t, tt.tag)
 			if tt.pinned {
 				p := filepath.Join(r.dir, "logout/action.yml")
 				data, err := os.ReadFile(p)
@@ -118,7 +121,7 @@ func TestReleasePin(t *testing.T) {
 	const tag = "v1.2.3"
 	ref := "docker://" + testImage + "@" + testDigest
 
-	r := newReleaseRepo(t, tag)
+	r := newScratchRepo(t, tag)
 	out, outputs, err := r.script("pin", "TAG="+tag, "DIGEST="+testDigest)
 	require.NoError(t, err, out)
 	commit := outputs["commit"]

@@ -1,4 +1,4 @@
-package runnertest
+package main
 
 import (
 	"bytes"
@@ -50,7 +50,7 @@ func EnsurePackages(ctx context.Context, log io.Writer) ([]string, error) {
 	env := append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 	for _, args := range [][]string{
 		{"update", "-q"},
-		append([]string{"install", "-y", "-q", "--no-install-recommends"}, missing...),
+		append([]string{"install", "-y", "-q"}, missing...),
 	} {
 		cmd := exec.CommandContext(ctx, "apt-get", args...)
 		cmd.Env, cmd.Stdout, cmd.Stderr = env, log, log

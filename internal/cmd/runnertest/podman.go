@@ -4,7 +4,7 @@
 // module proxy), assembles a Go base image and a job image locally, serves a throwaway copy
 // of the checkout as the job's repository, and rehearses the release against a registry on
 // 127.0.0.1. internal/cmd/runnertest is its command.
-package runnertest
+package main
 
 import (
 	"bytes"

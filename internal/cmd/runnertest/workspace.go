@@ -1,4 +1,4 @@
-package runnertest
+package main
 
 import (
 	"bytes"
