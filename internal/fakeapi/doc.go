@@ -13,13 +13,14 @@
 //
 // Tests describe the world with [Server.AddKey], [Server.AddServer] and
 // [Server.AddCredential], inject failures with [Server.Script], and check the
-// outcome with [Server.Requests], [Server.Operation] and [Server.LoggedIn].
+// outcome with [Server.Requests], [Server.Operations] and [Server.LoggedIn].
 //
-// Operations run on the server's clock ([WithClock], default [time.Now]): an
-// operation started at t with duration d reports "running" until the clock
-// reaches t+d. State is settled lazily, in the order operations finish, on
-// every request and in every inspection method, so no goroutines or timers
-// are involved and a test controls time completely with a [Clock].
+// Operations run on [time.Now]: an operation started at t with duration d
+// reports "running" until the clock reaches t+d. State is settled lazily, in
+// the order operations finish, on every request and in every inspection
+// method, so no goroutines or timers are involved and a test inside a
+// testing/synctest bubble controls time completely (serve the fake with
+// internal/memnet there: a socket leaves the bubble).
 //
 // Everything is safe for concurrent use.
 package fakeapi

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,19 +29,39 @@ const (
 
 var t0 = time.Date(2026, 4, 14, 1, 0, 0, 0, time.UTC)
 
+// clock is a manual clock for the fixture's server: its time moves only when
+// told to.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
 // fixture is a fake API on an httptest server with a manual clock, a key
 // allowed everything, one server ("prod-api") and one ghcr.io credential
 // whose login takes a second.
 type fixture struct {
 	api   *Server
-	clock *Clock
+	clock *clock
 	ts    *httptest.Server
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	clock := NewClock(t0)
-	api := New(WithClock(clock.Now))
+	clock := &clock{t: t0}
+	api := New()
+	api.now = clock.Now
 	api.AddKey(keyAll, AllScopes())
 	api.AddServer(serverID, "prod-api")
 	api.AddCredential(Credential{ID: credID, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: time.Second})

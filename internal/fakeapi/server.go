@@ -21,6 +21,8 @@ const maxBody = 1 << 20
 // Server is a fake Reoclo automation API. It implements [http.Handler]. The
 // zero value is not usable; create one with [New].
 type Server struct {
+	// now is the clock, time.Now (the package's tests set a manual one). Under
+	// testing/synctest it is the bubble's fake clock.
 	now func() time.Time
 
 	mu       sync.Mutex
@@ -35,20 +37,9 @@ type Server struct {
 	requests []Request
 }
 
-// Option configures a [Server] created by [New].
-type Option func(*Server)
-
-// WithClock makes the server read the time from now instead of [time.Now].
-// Operations finish when now() reaches their start plus their duration, so a
-// test that injects a [Clock] decides when that happens. now must be safe for
-// concurrent use.
-func WithClock(now func() time.Time) Option {
-	return func(s *Server) { s.now = now }
-}
-
 // New returns a fake API with no keys, servers or credentials, whose logouts
 // complete at once (see [Server.SetLogout]).
-func New(opts ...Option) *Server {
+func New() *Server {
 	s := &Server{
 		now:      time.Now,
 		keys:     map[string]Scope{},
@@ -57,9 +48,6 @@ func New(opts ...Option) *Server {
 		ops:      map[string]*operation{},
 		loggedIn: map[string]map[string]struct{}{},
 		faults:   map[Route][]*scripted{},
-	}
-	for _, o := range opts {
-		o(s)
 	}
 	return s
 }
@@ -120,6 +108,8 @@ type Request struct {
 	// Status is the status code the server answered, or 0 if a [Fault]
 	// dropped the connection.
 	Status int
+	// Time is the server clock's time when the request arrived.
+	Time time.Time
 }
 
 // Requests returns every request received so far, in order of arrival,
@@ -181,6 +171,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Path:   r.URL.Path,
 		Header: r.Header.Clone(),
 		Body:   body,
+		Time:   now,
 	}
 	var resp response
 	route, opID, allow := s.route(r.URL.Path)

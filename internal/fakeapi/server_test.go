@@ -3,6 +3,7 @@ package fakeapi
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -42,6 +43,7 @@ func TestRequestsRecordsEveryRequest(t *testing.T) {
 
 	body := loginBody(serverID, credID)
 	f.do(t, http.MethodPost, loginPath, keyAll, body)
+	f.clock.Advance(3 * time.Second)
 	r := f.do(t, http.MethodPost, loginPath, keyAll, body)
 	id, _ := r.json(t)["operation_id"].(string)
 	f.do(t, http.MethodGet, opsPath+id, "", "")
@@ -55,7 +57,9 @@ func TestRequestsRecordsEveryRequest(t *testing.T) {
 	assert.Equal(t, "application/json", reqs[0].Header.Get("Content-Type"))
 	assert.Equal(t, body, string(reqs[0].Body))
 	assert.Equal(t, http.StatusServiceUnavailable, reqs[0].Status)
+	assert.Equal(t, t0, reqs[0].Time)
 	assert.Equal(t, http.StatusAccepted, reqs[1].Status)
+	assert.Equal(t, t0.Add(3*time.Second), reqs[1].Time)
 
 	assert.Equal(t, http.MethodGet, reqs[2].Method)
 	assert.Equal(t, opsPath+id, reqs[2].Path)
