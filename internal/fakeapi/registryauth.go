@@ -26,7 +26,7 @@ var logoutFields = []field{
 // server and the credential (403), existence of the server and the
 // credential (404). It then starts a login operation and answers
 // 202 {"operation_id", "status": "running", "registry_url", "registry_type"}.
-func (s *Server) login(scope Scope, h http.Header, raw []byte, now time.Time) response {
+func (s *Server) login(scope Scope, raw []byte, now time.Time) response {
 	b, errs := parseBody(raw, loginFields)
 	if errs != nil {
 		return unprocessable(errs)
@@ -71,7 +71,7 @@ func (s *Server) login(scope Scope, h http.Header, raw []byte, now time.Time) re
 // server (403), existence of the server (404). It then starts a logout
 // operation and answers 200 with its terminal status if it takes no time,
 // else 202 {"operation_id", "status": "running"}.
-func (s *Server) logoutReq(scope Scope, h http.Header, raw []byte, now time.Time) response {
+func (s *Server) logoutReq(scope Scope, raw []byte, now time.Time) response {
 	b, errs := parseBody(raw, logoutFields)
 	if errs != nil {
 		return unprocessable(errs)

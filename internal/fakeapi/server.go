@@ -254,9 +254,9 @@ func (s *Server) handle(route Route, opID string, h http.Header, body []byte, no
 	}
 	switch route {
 	case RouteLogin:
-		return s.login(scope, h, body, now)
+		return s.login(scope, body, now)
 	case RouteLogout:
-		return s.logoutReq(scope, h, body, now)
+		return s.logoutReq(scope, body, now)
 	default:
 		return s.getOperation(opID)
 	}
