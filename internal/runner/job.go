@@ -462,56 +462,58 @@ func (j *Job) actID(s *Step) string {
 	return id
 }
 
-// processFiles applies the file commands in the runner's order; a malformed file fails the step.
+// processFiles applies the file commands in the runner's order (GITHUB_ENV, GITHUB_STEP_SUMMARY,
+// GITHUB_STATE, GITHUB_OUTPUT); a malformed file fails the step, the entries before the error
+// still applied.
 func (j *Job) processFiles(lg *logger, res *Result) {
-	fail := func(contextName, env string, err error) {
-		addIssue(lg, res, "error", fmt.Sprintf("Unable to process file command '%s' successfully.", contextName), nil)
-		addIssue(lg, res, "error", err.Error(), nil)
-		res.Failed = true
-		if res.FileCommandErr == nil {
-			res.FileCommandErr = fmt.Errorf("%s: %w", env, err)
+	for _, fc := range []struct {
+		env, name, debug string
+		into             map[string]string
+	}{
+		{EnvEnv, "env", "%s='%s'", res.Env},
+		{EnvStepSummary, "", "", nil},
+		{EnvState, "state", "Save intra-action state %s = %s", res.State},
+		{EnvOutput, "output", "Set output %s = %s", res.Outputs},
+	} {
+		if fc.env == EnvStepSummary {
+			j.processSummary(lg, res)
+			continue
+		}
+		pairs, err := ParseFileCommand(res.Files[fc.env])
+		for _, p := range pairs {
+			if fc.env == EnvEnv {
+				j.Env[p.Name], res.Env[p.Name] = p.Value, p.Value
+			} else {
+				setFold(fc.into, p.Name, p.Value)
+			}
+			lg.debugMsg(fmt.Sprintf(fc.debug, p.Name, p.Value))
+		}
+		if err != nil {
+			addIssue(lg, res, "error", fmt.Sprintf("Unable to process file command '%s' successfully.", fc.name), nil)
+			addIssue(lg, res, "error", err.Error(), nil)
+			res.Failed = true
+			if res.FileCommandErr == nil {
+				res.FileCommandErr = fmt.Errorf("%s: %w", fc.env, err)
+			}
 		}
 	}
+}
 
-	pairs, err := ParseFileCommand(res.Files[EnvEnv])
-	for _, p := range pairs {
-		j.Env[p.Name] = p.Value
-		res.Env[p.Name] = p.Value
-		lg.debugMsg(fmt.Sprintf("%s='%s'", p.Name, p.Value))
-	}
-	if err != nil {
-		fail("env", EnvEnv, err)
-	}
-
-	if summary := res.Files[EnvStepSummary]; len(summary) > summaryLimit {
+// processSummary shows GITHUB_STEP_SUMMARY as GitHub does: masked line by line, or not at all over
+// the 1 MiB limit.
+func (j *Job) processSummary(lg *logger, res *Result) {
+	summary := res.Files[EnvStepSummary]
+	if len(summary) > summaryLimit {
 		addIssue(lg, res, "error", fmt.Sprintf("$GITHUB_STEP_SUMMARY upload aborted, supports content up to a size of %dk, got %dk.",
 			summaryLimit/1024, len(summary)/1024), nil)
-	} else if len(summary) > 0 {
-		var b strings.Builder
-		for _, line := range splitDotNetLines(decodeText(summary)) {
-			b.WriteString(j.masks.mask(line))
-			b.WriteByte('\n')
-		}
-		res.Summary = b.String()
+		return
 	}
-
-	pairs, err = ParseFileCommand(res.Files[EnvState])
-	for _, p := range pairs {
-		setFold(res.State, p.Name, p.Value)
-		lg.debugMsg(fmt.Sprintf("Save intra-action state %s = %s", p.Name, p.Value))
+	var b strings.Builder
+	for _, line := range splitDotNetLines(decodeText(summary)) {
+		b.WriteString(j.masks.mask(line))
+		b.WriteByte('\n')
 	}
-	if err != nil {
-		fail("state", EnvState, err)
-	}
-
-	pairs, err = ParseFileCommand(res.Files[EnvOutput])
-	for _, p := range pairs {
-		setFold(res.Outputs, p.Name, p.Value)
-		lg.debugMsg(fmt.Sprintf("Set output %s = %s", p.Name, p.Value))
-	}
-	if err != nil {
-		fail("output", EnvOutput, err)
-	}
+	res.Summary = b.String()
 }
 
 // InputEnvName returns the environment variable that carries an input: INPUT_ followed by the name
