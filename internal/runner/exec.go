@@ -29,7 +29,6 @@ type Mount struct {
 
 // Invocation is everything an [Exec] needs to start one entry point.
 type Invocation struct {
-	Stage Stage
 	// Entrypoint is runs.entrypoint or runs.post-entrypoint, verbatim: one path, not split. It gets
 	// no arguments (runs.args is not emulated).
 	Entrypoint string
@@ -43,9 +42,6 @@ type Invocation struct {
 	// Mounts lists the directories a container must mount (workspace, home, workflow,
 	// file_commands, runner_temp), host path to container path. A host Exec ignores it.
 	Mounts []Mount
-	// FileCommandDir is the host directory holding the step's file-command files; a container must
-	// mount it at ContainerFileCommands (it is also in Mounts).
-	FileCommandDir string
 	// Stdout and Stderr receive the process's output streams. Write them as the process writes;
 	// the runner processes them line by line.
 	Stdout, Stderr io.Writer

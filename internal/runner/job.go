@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 )
@@ -43,9 +41,6 @@ type Job struct {
 	// ::debug:: messages and the runner's own debug lines appear in the log as "##[debug]...", and
 	// workflow commands are echoed.
 	Debug bool
-	// PathEnv is the PATH a host process gets (a container keeps its image's PATH). NewJob sets the
-	// host's PATH; nothing else is inherited from the host environment.
-	PathEnv string
 	// LiveLog, when set, receives each log line as it is produced (for `make demo`).
 	LiveLog io.Writer
 	// Flavor is the runner emulated: GitHub's (the zero value), act, or Gitea's and Forgejo's.
@@ -147,11 +142,10 @@ func NewJob(dir string) *Job {
 			"RUNNER_OS":                  "Linux",
 			"RUNNER_TOOL_CACHE":          "/opt/hostedtoolcache",
 			"ACTIONS_RUNTIME_URL":        "https://pipelines.actions.githubusercontent.com/emulated/",
-			"ACTIONS_RUNTIME_TOKEN":      "emulated-runtime-token-" + randomHex(8),
+			"ACTIONS_RUNTIME_TOKEN":      "emulated-runtime-token-" + rand.Text(),
 			"ACTIONS_CACHE_URL":          "https://artifactcache.actions.githubusercontent.com/emulated/",
 		},
-		Env:     map[string]string{},
-		PathEnv: os.Getenv("PATH"),
+		Env: map[string]string{},
 	}
 }
 
@@ -293,7 +287,7 @@ func (j *Job) runStep(ctx context.Context, s *Step, stage Stage, entry string, s
 	if err := dirs.create(j.Context); err != nil {
 		return nil, err
 	}
-	suffix := newSuffix()
+	suffix := strings.ToLower(rand.Text())
 	fcs, err := newFileCommandSet(dirs.fileCommands, j.fileSuffix, suffix)
 	if err != nil {
 		return nil, err
@@ -322,14 +316,12 @@ func (j *Job) runStep(ctx context.Context, s *Step, stage Stage, entry string, s
 	stdout := &lineSplitter{mu: &mu, emit: proc.line}
 	stderr := &lineSplitter{mu: &mu, emit: proc.line}
 	inv := &Invocation{
-		Stage:          stage,
-		Entrypoint:     entry,
-		Env:            envSlice(env),
-		Dir:            dirs.workspace,
-		Mounts:         dirs.mounts(),
-		FileCommandDir: dirs.fileCommands,
-		Stdout:         stdout,
-		Stderr:         stderr,
+		Entrypoint: entry,
+		Env:        envSlice(env),
+		Dir:        dirs.workspace,
+		Mounts:     dirs.mounts(),
+		Stdout:     stdout,
+		Stderr:     stderr,
 	}
 	if ex.InContainer() {
 		inv.Dir = ContainerWorkspace
@@ -373,7 +365,7 @@ func resolveInputs(s *Step, lg *logger, res *Result) []input {
 	var inputs []input
 	var unexpected []string
 	valid := append([]string{"entryPoint", "args"}, a.InputNames...)
-	for _, k := range sortedKeys(s.With) {
+	for _, k := range slices.Sorted(maps.Keys(s.With)) {
 		inputs = append(inputs, input{k, s.With[k]})
 		if !slices.ContainsFunc(valid, func(v string) bool { return strings.EqualFold(v, k) }) {
 			unexpected = append(unexpected, k)
@@ -441,9 +433,6 @@ func (j *Job) buildEnv(s *Step, state map[string]string, inputs []input, dirs jo
 	}
 	if _, ok := env["CI"]; !ok && j.Context["CI"] != "" {
 		env["CI"] = j.Context["CI"]
-	}
-	if _, ok := env["PATH"]; !ok && !inContainer && j.PathEnv != "" {
-		env["PATH"] = j.PathEnv
 	}
 	return env
 }
@@ -524,19 +513,10 @@ func InputEnvName(name string) string {
 
 func envSlice(m map[string]string) []string {
 	out := make([]string, 0, len(m))
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		out = append(out, k+"="+m[k])
 	}
 	return out
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func hasFold(m map[string]string, key string) bool {
@@ -546,15 +526,4 @@ func hasFold(m map[string]string, key string) bool {
 		}
 	}
 	return false
-}
-
-func newSuffix() string {
-	h := randomHex(16)
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -50,7 +50,6 @@ func TestRunMainEnvironment(t *testing.T) {
 		"GITHUB_ACTION":   "login",
 		"HOME":            filepath.Join(job.Dir, "home"),
 		"RUNNER_TEMP":     filepath.Join(job.Dir, "runner_temp"),
-		"PATH":            job.PathEnv,
 		"RUNNER_OS":       "Linux",
 	} {
 		got, ok := env[name]
@@ -347,7 +346,7 @@ func TestContainerExecGetsContainerPaths(t *testing.T) {
 	require.NotNil(t, got)
 	assert.Equal(t, ContainerWorkspace, got.Dir)
 	assert.Equal(t, "/docker-auth", got.Entrypoint)
-	assert.Contains(t, got.Mounts, Mount{Host: got.FileCommandDir, Container: ContainerFileCommands})
+	assert.Contains(t, got.Mounts, Mount{Host: filepath.Join(job.Dir, "file_commands"), Container: ContainerFileCommands})
 	env := res.ProcessEnv
 	assert.Equal(t, ContainerHome, env["HOME"])
 	assert.Equal(t, ContainerWorkspace, env["GITHUB_WORKSPACE"])
