@@ -99,13 +99,11 @@ func unescape(s string, table []string) string {
 }
 
 // commandProcessor handles the lines of one step's stdout and stderr like the runner's
-// OutputManager and ActionCommandManager: commands are executed and not shown (unless echo is on),
-// other lines are logged as they are.
+// OutputManager and ActionCommandManager: commands are executed and not shown, other lines are
+// logged as they are. The runner's echo of commands under step debug is not emulated.
 type commandProcessor struct {
 	log *logger
 	res *Result
-	// echo is the runner's EchoOnActionCommand, on with step debug.
-	echo bool
 	// stopped and stopToken implement ::stop-commands::.
 	stopped   bool
 	stopToken string
@@ -160,18 +158,12 @@ func (p *commandProcessor) try(line string) bool {
 			addIssue(p.log, p.res, "warning", "Can't add secret mask for empty string in ##[add-mask] command.", nil)
 			return true
 		}
-		if p.echo {
-			p.log.output("::add-mask::" + maskText)
-		}
 		p.addMask(cmd.data, true)
 	case name == "debug":
 		p.log.debugMsg(cmd.data)
 	case name == "warning" || name == "error" || name == "notice":
 		addIssue(p.log, p.res, name, cmd.data, cmd.props)
 	default: // set-output, save-state: deprecated, still honoured
-		if p.echo {
-			p.log.output(line)
-		}
 		addIssue(p.log, p.res, "warning", fmt.Sprintf("The `%s` command is deprecated and will be disabled soon. "+
 			"Please upgrade to using Environment Files.", name), nil)
 		if cmd.prop("name") == "" {

@@ -88,7 +88,7 @@ func newTestProcessor(debug bool) (*commandProcessor, *Result) {
 	m := &masker{}
 	res := &Result{Outputs: map[string]string{}, State: map[string]string{}}
 	p := &commandProcessor{
-		log: &logger{masker: m, debug: debug}, res: res, echo: debug,
+		log: &logger{masker: m, debug: debug}, res: res,
 		addMask: func(v string, fromCommand bool) {
 			m.add(v)
 			if fromCommand {
@@ -215,16 +215,6 @@ func TestCommandsRendering(t *testing.T) {
 		assert.Len(t, res.Annotations, 2)
 		assert.False(t, res.Failed)
 	}
-}
-
-func TestCommandsEchoWithDebugShowsAddMaskMasked(t *testing.T) {
-	p, _ := newTestProcessor(true)
-	log := feed(p, "::add-mask::hidden-value", "::set-output name=a::hidden-value")
-	assert.Equal(t, []string{
-		"::add-mask::***",
-		"::set-output name=a::***",
-		"Warning: The `set-output` command is deprecated and will be disabled soon. Please upgrade to using Environment Files.",
-	}, log)
 }
 
 func TestLineSplitter(t *testing.T) {

@@ -29,7 +29,8 @@
 // What is deliberately not emulated, because this action does not use it: post-if conditions other
 // than always(), pre entry points, runs.args and runs.env (ParseAction rejects them), the entryPoint
 // and args inputs, deprecated-input warnings, GITHUB_PATH, the workflow commands set-env, add-path,
-// echo, group, endgroup and the problem matchers (shown as plain text), the secret masker's encoded
+// echo, group, endgroup and the problem matchers (shown as plain text), the echo of commands under
+// step debug, the runner's ACTIONS_RUNTIME_* variables, the secret masker's encoded
 // variants (base64, JSON, URL escapes of a mask), expressions in input defaults, and the docker
 // command line the runner logs.
 package runner

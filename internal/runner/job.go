@@ -23,7 +23,7 @@ type Job struct {
 	// file_commands and runner_temp (created on first use).
 	Dir string
 	// Context holds the github and runner context variables every step receives (GITHUB_*,
-	// RUNNER_*, ACTIONS_RUNTIME_*, GITHUB_ACTIONS, CI). NewJob fills in defaults; change or add
+	// RUNNER_*, GITHUB_ACTIONS, CI). NewJob fills in defaults; change or add
 	// entries freely. They override same-named variables of Env, as on GitHub. CI is only applied
 	// when the step's environment has no CI. The per-step values (GITHUB_WORKSPACE,
 	// GITHUB_EVENT_PATH, GITHUB_OUTPUT, GITHUB_STATE, GITHUB_ENV, GITHUB_STEP_SUMMARY,
@@ -37,9 +37,8 @@ type Job struct {
 	// values (each line of a multi-line secret is masked too). To check that the action masks a
 	// value itself, do not list it here.
 	Secrets []string
-	// Debug is step debug logging (ACTIONS_STEP_DEBUG / re-run with debug): RUNNER_DEBUG=1, the
-	// ::debug:: messages and the runner's own debug lines appear in the log as "##[debug]...", and
-	// workflow commands are echoed.
+	// Debug is step debug logging (ACTIONS_STEP_DEBUG / re-run with debug): RUNNER_DEBUG=1, and the
+	// ::debug:: messages and the runner's own debug lines appear in the log as "##[debug]...".
 	Debug bool
 	// LiveLog, when set, receives each log line as it is produced (for `make demo`).
 	LiveLog io.Writer
@@ -141,9 +140,6 @@ func NewJob(dir string) *Job {
 			"RUNNER_NAME":                "GitHub Actions 2",
 			"RUNNER_OS":                  "Linux",
 			"RUNNER_TOOL_CACHE":          "/opt/hostedtoolcache",
-			"ACTIONS_RUNTIME_URL":        "https://pipelines.actions.githubusercontent.com/emulated/",
-			"ACTIONS_RUNTIME_TOKEN":      "emulated-runtime-token-" + rand.Text(),
-			"ACTIONS_CACHE_URL":          "https://artifactcache.actions.githubusercontent.com/emulated/",
 		},
 		Env: map[string]string{},
 	}
@@ -280,7 +276,6 @@ func (j *Job) runStep(ctx context.Context, s *Step, stage Stage, entry string, s
 			j.masks.add(strings.TrimSuffix(line, "\r"))
 		}
 	}
-	j.masks.add(j.Context["ACTIONS_RUNTIME_TOKEN"])
 	lg := &logger{masker: &j.masks, debug: j.Debug, live: j.LiveLog}
 
 	dirs := j.dirs()
@@ -303,9 +298,8 @@ func (j *Job) runStep(ctx context.Context, s *Step, stage Stage, entry string, s
 
 	var mu sync.Mutex
 	proc := &commandProcessor{
-		log:  lg,
-		res:  res,
-		echo: j.Debug,
+		log: lg,
+		res: res,
 		addMask: func(v string, fromCommand bool) {
 			j.masks.add(v)
 			if fromCommand {

@@ -62,7 +62,7 @@ type Result struct {
 	Masks []string
 	// Log is the step's log as a person sees it on GitHub, without the step's header, one line per
 	// element, masked: output lines as written, "Error: msg" / "Warning: msg" / "Notice: msg", and
-	// "##[debug]msg" when the job has debug on. Command lines are not shown (unless debug is on).
+	// "##[debug]msg" when the job has debug on. Command lines are not shown.
 	Log []string
 	// FileCommandErr is the first malformed file command; when set, the step failed (the entries
 	// before the malformed one still took effect, as on GitHub).
