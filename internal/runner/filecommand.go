@@ -9,7 +9,7 @@ import (
 )
 
 // Names of the file-command environment variables, in the order the runner processes the files
-// after a step. GITHUB_PATH is not emulated: a container action cannot use it.
+// after a step. GITHUB_PATH is not emulated: this action does not use it.
 const (
 	EnvEnv         = "GITHUB_ENV"
 	EnvStepSummary = "GITHUB_STEP_SUMMARY"
