@@ -9,20 +9,20 @@ test:
 
 ## demo: run the action end to end against the in-repo fake Reoclo API on 127.0.0.1.
 demo:
-	$(GO) run ./internal/cmd/demo
+	$(GO) run ./internal/testkit/cmd/demo
 
 ## bench: build the binary and time the main step against the fake API (not run by CI).
 bench:
-	$(GO) run ./internal/cmd/bench
+	$(GO) run ./internal/testkit/cmd/bench
 
 ## image-test: build the real Dockerfile with buildah and run its entry points against the fake API.
 image-test:
-	$(GO) run ./internal/cmd/imagetest
+	$(GO) run ./internal/testkit/cmd/imagetest
 
 ## runner-test: run the action under the real nektos/act and Gitea's act on podman, against the
 ## fake API; rehearse the release (.github/release.sh) and build with Docker's classic builder.
 runner-test:
-	$(GO) run ./internal/cmd/runnertest
+	$(GO) run ./internal/testkit/cmd/runnertest
 
 ## lint: golangci-lint and actionlint at pinned versions (the workflows, then the examples/ workflows).
 lint:

@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/reoclo/docker-auth/internal/fakeapi"
-	"github.com/reoclo/docker-auth/internal/memnet"
+	"github.com/reoclo/docker-auth/internal/testkit/fakeapi"
+	"github.com/reoclo/docker-auth/internal/testkit/memnet"
 )
 
 // twoLevels returns a step context as WithSignals gives it, with functions

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/reoclo/docker-auth/internal/runner"
+	"github.com/reoclo/docker-auth/internal/testkit/runner"
 )
 
 // exampleWorkflow is the part of a workflow file the examples check needs.

@@ -12,9 +12,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/reoclo/docker-auth/internal/fakeapi"
-	"github.com/reoclo/docker-auth/internal/memnet"
-	"github.com/reoclo/docker-auth/internal/runner"
+	"github.com/reoclo/docker-auth/internal/testkit/fakeapi"
+	"github.com/reoclo/docker-auth/internal/testkit/memnet"
+	"github.com/reoclo/docker-auth/internal/testkit/runner"
 )
 
 const (

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/reoclo/docker-auth/internal/fakeapi"
+	"github.com/reoclo/docker-auth/internal/testkit/fakeapi"
 )
 
 // logoutStep turns e's inputs into the logout step's (logout/action.yml).

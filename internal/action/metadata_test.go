@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/reoclo/docker-auth/internal/config"
-	"github.com/reoclo/docker-auth/internal/runner"
+	"github.com/reoclo/docker-auth/internal/testkit/runner"
 )
 
 // loadActionYML reads the repository's action.yml the way the runner does:

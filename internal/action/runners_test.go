@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/reoclo/docker-auth/internal/config"
-	"github.com/reoclo/docker-auth/internal/fakeapi"
 	"github.com/reoclo/docker-auth/internal/reoclo"
+	"github.com/reoclo/docker-auth/internal/testkit/fakeapi"
 )
 
 func TestInputsTellAbsentFromEmpty(t *testing.T) {

@@ -57,7 +57,7 @@ func WithUserAgent(ua string) Option {
 
 // WithTransport sends the client's HTTP attempts through rt instead of its
 // own HTTP/1.1 transport with the proxy rule of proxyFor. Tests use it to
-// serve the API in memory (internal/memnet), where testing/synctest runs the
+// serve the API in memory (internal/testkit/memnet), where testing/synctest runs the
 // client's real timers on a fake clock.
 func WithTransport(rt http.RoundTripper) Option {
 	return func(c *Client) { c.transport = rt }

@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/reoclo/docker-auth/internal/memnet"
+	"github.com/reoclo/docker-auth/internal/testkit/memnet"
 )
 
 const testKey = "rca_test_5ecret_key"

@@ -11,7 +11,7 @@ import (
 	"testing/synctest"
 	"unicode"
 
-	"github.com/reoclo/docker-auth/internal/memnet"
+	"github.com/reoclo/docker-auth/internal/testkit/memnet"
 )
 
 // FuzzDecodeOperation decodes arbitrary replies as an operation: it must never

@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/reoclo/docker-auth/internal/imagebuild"
+	"github.com/reoclo/docker-auth/internal/testkit/imagebuild"
 )
 
 func goodImage() (imagebuild.Image, map[string]imagebuild.File) {

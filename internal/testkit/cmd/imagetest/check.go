@@ -7,7 +7,7 @@ import (
 	"path"
 	"slices"
 
-	"github.com/reoclo/docker-auth/internal/imagebuild"
+	"github.com/reoclo/docker-auth/internal/testkit/imagebuild"
 )
 
 // wantLabels are the OCI labels the image must carry, with their values.

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/reoclo/docker-auth/internal/fakeapi"
-	"github.com/reoclo/docker-auth/internal/imagebuild"
-	"github.com/reoclo/docker-auth/internal/runner"
+	"github.com/reoclo/docker-auth/internal/testkit/fakeapi"
+	"github.com/reoclo/docker-auth/internal/testkit/imagebuild"
+	"github.com/reoclo/docker-auth/internal/testkit/runner"
 )
 
 const (

@@ -33,9 +33,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/reoclo/docker-auth/internal/binary"
-	"github.com/reoclo/docker-auth/internal/fakeapi"
-	"github.com/reoclo/docker-auth/internal/runner"
+	"github.com/reoclo/docker-auth/internal/testkit/binary"
+	"github.com/reoclo/docker-auth/internal/testkit/fakeapi"
+	"github.com/reoclo/docker-auth/internal/testkit/runner"
 )
 
 // The fake world the step logs in to.

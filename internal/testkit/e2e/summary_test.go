@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/reoclo/docker-auth/internal/fakeapi"
+	"github.com/reoclo/docker-auth/internal/testkit/fakeapi"
 )
 
 // The job summary as the runner collects it from the GITHUB_STEP_SUMMARY

@@ -50,7 +50,7 @@ func TestParseActionRequiresImage(t *testing.T) {
 // The project's own action.yml must load: it is what the end-to-end test, the demo and the image
 // test run.
 func TestLoadProjectAction(t *testing.T) {
-	a, err := LoadAction(filepath.Join("..", "..", "action.yml"))
+	a, err := LoadAction(filepath.Join("..", "..", "..", "action.yml"))
 	require.NoError(t, err)
 	assert.Equal(t, "/docker-auth", a.Runs.Entrypoint)
 	assert.Equal(t, "/docker-auth-post", a.Runs.PostEntrypoint)

@@ -9,9 +9,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/reoclo/docker-auth/internal/binary"
-	"github.com/reoclo/docker-auth/internal/fakeapi"
-	"github.com/reoclo/docker-auth/internal/runner"
+	"github.com/reoclo/docker-auth/internal/testkit/binary"
+	"github.com/reoclo/docker-auth/internal/testkit/fakeapi"
+	"github.com/reoclo/docker-auth/internal/testkit/runner"
 )
 
 // logoutStep is a `uses: reoclo/docker-auth/logout@v1` step (id: logout)

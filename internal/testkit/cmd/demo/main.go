@@ -21,9 +21,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/reoclo/docker-auth/internal/binary"
-	"github.com/reoclo/docker-auth/internal/fakeapi"
-	"github.com/reoclo/docker-auth/internal/runner"
+	"github.com/reoclo/docker-auth/internal/testkit/binary"
+	"github.com/reoclo/docker-auth/internal/testkit/fakeapi"
+	"github.com/reoclo/docker-auth/internal/testkit/runner"
 )
 
 const (

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/reoclo/docker-auth/internal/binary"
+	"github.com/reoclo/docker-auth/internal/testkit/binary"
 )
 
 func TestSetGoImage(t *testing.T) {

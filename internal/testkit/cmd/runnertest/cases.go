@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/reoclo/docker-auth/internal/fakeapi"
+	"github.com/reoclo/docker-auth/internal/testkit/fakeapi"
 )
 
 //go:embed testdata/*.yml

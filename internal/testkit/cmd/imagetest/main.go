@@ -22,7 +22,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/reoclo/docker-auth/internal/imagebuild"
+	"github.com/reoclo/docker-auth/internal/testkit/imagebuild"
 )
 
 // maxImageSize is the most the final image may take, uncompressed.

@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/reoclo/docker-auth/internal/runner"
+	"github.com/reoclo/docker-auth/internal/testkit/runner"
 )
 
 // timeBin is GNU time, which reports a command's peak RSS.

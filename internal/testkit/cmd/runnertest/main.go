@@ -24,7 +24,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/reoclo/docker-auth/internal/imagebuild"
+	"github.com/reoclo/docker-auth/internal/testkit/imagebuild"
 )
 
 const (
