@@ -23,6 +23,7 @@ const (
 	serverID   = "5e0b1a7d-2c39-4d4e-8f5a-6b7c8d9e0f1a"
 	goodCred   = "0a1b2c3d-4e5f-4607-8819-2a3b4c5d6e7f"
 	deniedCred = "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b"
+	slowCred   = "2c3d4e5f-6071-4829-8b3c-4d5e6f7a8b9c"
 	// workflowDir is where the workspace holds the test workflows (not .github/workflows:
 	// the checkout's own workflows are there).
 	workflowDir = "runnertest"
@@ -207,6 +208,8 @@ func newFakeAPI() *fakeapi.Server {
 	api.AddCredential(fakeapi.Credential{ID: deniedCred, RegistryURL: "registry.example.com", RegistryType: "generic",
 		Status: fakeapi.StatusFailed, Result: fakeapi.Result{ExitCode: 1,
 			Stderr: `Error response from daemon: Get "https://registry.example.com/v2/": denied: denied`}})
+	api.AddCredential(fakeapi.Credential{ID: slowCred, RegistryURL: "docker.io", RegistryType: "docker_hub",
+		LoginDuration: 2 * time.Second})
 	return api
 }
 

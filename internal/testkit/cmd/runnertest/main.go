@@ -20,6 +20,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -210,6 +211,12 @@ func runAll(ctx context.Context, out io.Writer, opts options) (err error) {
 	}()
 
 	var errs []error
+	if slices.ContainsFunc(imageCases, func(c imageCase) bool { return e.selected(c.name) }) {
+		if err := imageTest(ctx, e); err != nil {
+			errs = append(errs, fmt.Errorf("image: %w", err))
+			e.step("FAIL image")
+		}
+	}
 	if err := runCases(ctx, e); err != nil {
 		errs = append(errs, err)
 	}

@@ -124,10 +124,17 @@ func (p *Podman) Client() *http.Client {
 	}}
 }
 
+// command returns a podman command against this engine.
+func (p *Podman) command(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, "podman", args...)
+	cmd.Env = p.env
+	return cmd
+}
+
 // Podman runs a podman command against this engine, its output going to the log.
 func (p *Podman) Podman(ctx context.Context, args ...string) error {
-	cmd := exec.CommandContext(ctx, "podman", args...)
-	cmd.Env, cmd.Stdout, cmd.Stderr = p.env, p.log, p.log
+	cmd := p.command(ctx, args...)
+	cmd.Stdout, cmd.Stderr = p.log, p.log
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("podman %s: %w", strings.Join(args, " "), err)
 	}
@@ -137,8 +144,8 @@ func (p *Podman) Podman(ctx context.Context, args ...string) error {
 // Output runs a podman command against this engine and returns its standard output.
 func (p *Podman) Output(ctx context.Context, args ...string) (string, error) {
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, "podman", args...)
-	cmd.Env, cmd.Stdout, cmd.Stderr = p.env, &stdout, &stderr
+	cmd := p.command(ctx, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("podman %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
 	}
