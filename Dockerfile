@@ -1,7 +1,7 @@
 # The image GitHub builds for `runs.image: Dockerfile` (see action.yml).
 #
 # Build stage: the official Go image, pinned by digest (the multi-arch index digest of
-# golang:1.26.8-bookworm). Override it with --build-arg GO_IMAGE=... ; `make image-test`
+# golang:1.26.8-bookworm). Override it with --build-arg GO_IMAGE=... ; `make runner-test`
 # does that with a base image it assembles offline from the local Go toolchain.
 ARG GO_IMAGE=golang:1.26.8-bookworm@sha256:a688600ca24f8a4d3ca77f95b0dd40704a9fc787c826660eb7ba0b641b8b175d
 

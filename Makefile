@@ -15,11 +15,13 @@ demo:
 bench:
 	$(GO) run ./internal/testkit/cmd/bench
 
-## image-test: build the real Dockerfile with buildah and run its entry points against the fake API.
+## image-test: runner-test's image cases only: build the real Dockerfile with podman, check the
+## image and run its entry points against the fake API.
 image-test:
-	$(GO) run ./internal/testkit/cmd/imagetest
+	$(GO) run ./internal/testkit/cmd/runnertest -run image
 
-## runner-test: run the action under the real nektos/act and Gitea's act on podman, against the
+## runner-test: build the Dockerfile with podman, check the image and run its entry points against
+## the fake API; run the action under the real nektos/act and Gitea's act on podman, against the
 ## fake API; rehearse the release (.github/release.sh) and build with Docker's classic builder.
 runner-test:
 	$(GO) run ./internal/testkit/cmd/runnertest

@@ -1,7 +1,7 @@
-// Package imagebuild builds and runs this action's container image with buildah, with no
-// Docker engine and no registry: images live in a private vfs storage root, RUN steps use
-// chroot isolation, and the Go build stage's base image can be assembled offline from the
-// local Go toolchain (see BuildGoBase).
+// Package imagebuild assembles, with buildah and no registry, the images runner-test builds
+// the action's Dockerfile on: an offline stand-in for the Go build stage's base image, made
+// from the local Go toolchain (see BuildGoBase), and a busybox job image. The images live in
+// a private vfs storage root that a podman engine can share.
 package imagebuild
 
 import (
@@ -10,11 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 )
@@ -86,42 +84,6 @@ func (b *Buildah) from(ctx context.Context, image string) (string, error) {
 // rm removes a working container, even when ctx is already cancelled.
 func (b *Buildah) rm(ctx context.Context, id string) error {
 	_, err := b.output(context.WithoutCancel(ctx), "rm", id)
-	return err
-}
-
-// BuildOptions says what Build builds.
-type BuildOptions struct {
-	// ContextDir is the build context; its Dockerfile is built.
-	ContextDir string
-	// Tag names the resulting image, for example localhost/docker-auth:test.
-	Tag string
-	// BuildArgs are passed as --build-arg NAME=VALUE.
-	BuildArgs map[string]string
-	// Volumes are bind mounts (host:container[:options]) for every RUN step.
-	Volumes []string
-}
-
-// Build builds a Dockerfile as `docker build` would, running its RUN steps with chroot
-// isolation.
-func (b *Buildah) Build(ctx context.Context, opts BuildOptions) error {
-	return b.run(ctx, buildArgs(opts)...)
-}
-
-func buildArgs(opts BuildOptions) []string {
-	args := []string{"build", "--isolation", "chroot", "--pull=never", "--layers=false",
-		"-f", filepath.Join(opts.ContextDir, "Dockerfile"), "-t", opts.Tag}
-	for _, k := range slices.Sorted(maps.Keys(opts.BuildArgs)) {
-		args = append(args, "--build-arg", k+"="+opts.BuildArgs[k])
-	}
-	for _, v := range opts.Volumes {
-		args = append(args, "--volume", v)
-	}
-	return append(args, opts.ContextDir)
-}
-
-// RemoveImage deletes an image and any working containers made from it.
-func (b *Buildah) RemoveImage(ctx context.Context, ref string) error {
-	_, err := b.output(context.WithoutCancel(ctx), "rmi", "--force", ref)
 	return err
 }
 
