@@ -86,20 +86,10 @@ func checkImage(img image, files map[string]*tar.Header) error {
 }
 
 // sameBinary reports whether the top-level file h is /docker-auth under another name: a
-// symlink that resolves to it or a hard link of it. A second copy is not.
+// symlink to it (relative or absolute) or a hard link of it. A second copy is not.
 func sameBinary(h *tar.Header) bool {
-	target := h.Linkname
-	switch h.Typeflag {
-	case tar.TypeSymlink:
-		if !path.IsAbs(target) {
-			target = path.Join("/", target)
-		}
-	case tar.TypeLink:
-		target = path.Clean("/" + target)
-	default:
-		return false
-	}
-	return target == "/docker-auth"
+	return (h.Typeflag == tar.TypeSymlink || h.Typeflag == tar.TypeLink) &&
+		strings.TrimPrefix(path.Clean(h.Linkname), "/") == "docker-auth"
 }
 
 // imageTest builds the Dockerfile with podman (offline, on the local Go base image), checks
@@ -116,8 +106,11 @@ func imageTest(ctx context.Context, e *env) error {
 		return err
 	}
 	var imgs []image
-	if err := json.Unmarshal([]byte(out), &imgs); err != nil || len(imgs) != 1 {
-		return fmt.Errorf("podman image inspect: %d images, %v: %s", len(imgs), err, out)
+	if err := json.Unmarshal([]byte(out), &imgs); err != nil {
+		return fmt.Errorf("podman image inspect: %w", err)
+	}
+	if len(imgs) != 1 {
+		return fmt.Errorf("podman image inspect: %d images: %s", len(imgs), out)
 	}
 	files, err := imageFiles(ctx, e)
 	if err != nil {
