@@ -1,4 +1,6 @@
-// Command runnertest runs this checkout's action under real runners that nobody here wrote
+// Command runnertest builds this checkout's Dockerfile with podman, checks the image and runs
+// its entry points through the runner emulation against the fake Reoclo API (the image
+// cases, `-run image`). It runs the action under real runners that nobody here wrote
 // (nektos/act and Gitea's act fork) on a podman engine of its own, against the fake Reoclo
 // API on 127.0.0.1, each runner building the image from the Dockerfile. It then rehearses
 // the release (.github/release.sh against a registry on 127.0.0.1, then act pulling the
@@ -6,7 +8,7 @@
 // what it needs (Debian packages with apt-get, the runners with the go command) and
 // removes every image, container, server and daemon it started.
 //
-// Usage (from the repository root, as root): go run ./internal/cmd/runnertest [-v] [-run regexp]
+// Usage (from the repository root, as root): go run ./internal/testkit/cmd/runnertest [-v] [-run regexp]
 package main
 
 import (
