@@ -187,7 +187,7 @@ func runAll(ctx context.Context, out io.Writer, opts options) (err error) {
 		return err
 	}
 
-	if !opts.skipRelease {
+	if !opts.skipRelease && e.selected("release") {
 		e.step("docker-registry on 127.0.0.1")
 		if e.registry, err = StartRegistry(ctx, filepath.Join(e.tmp, "registry")); err != nil {
 			return err
