@@ -69,7 +69,6 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) (err error) 
 	if cfg.Cleanup {
 		state.finished(op)
 	}
-	took := sum.Took
 	server := serverLabel(op, cfg.ServerID)
 	sum.Server = server
 	if !op.Succeeded() {
@@ -81,7 +80,7 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) (err error) 
 	gh.SetOutput(outputRegistryType, accepted.RegistryType)
 	sum.Result = resultLoggedIn
 	gh.Infof("Logged in to %s on server %s (operation %s, %.1f s)",
-		untrusted.Line(accepted.RegistryURL, maxRegistryURL), server, accepted.OperationID, took.Seconds())
+		untrusted.Line(accepted.RegistryURL, maxRegistryURL), server, accepted.OperationID, sum.Took.Seconds())
 	if name := runnerName(d.Getenv); name != "" && cfg.Cleanup {
 		gh.Noticef("%s", logoutNotice(name, d.Getenv("GITHUB_ACTION")))
 	}

@@ -44,9 +44,14 @@ func runPost(ctx context.Context, gh *githubactions.Action, d Deps) {
 	registry := untrusted.Line(st.RegistryURL, maxRegistryURL)
 	server := serverName(st.ServerName, untrusted.Line(st.ServerID, 64))
 	sum.Registry, sum.Server = st.RegistryURL, server
-	if err != nil {
-		gh.Warningf("Not logging out of %s on server %s: %v\nThe server stays logged in to %s.", registry, server, err, registry)
+	// stays warns that the server stays logged in because of err; what says
+	// how far post got ("Not logging out", "Could not log out").
+	stays := func(what string, err error) {
+		gh.Warningf("%s of %s on server %s: %v\nThe server stays logged in to %s.", what, registry, server, err, registry)
 		sum.Reason = err.Error()
+	}
+	if err != nil {
+		stays("Not logging out", err)
 		return
 	}
 	client := newClient(gh, d, cfg.API, cfg.APIKey)
@@ -56,18 +61,14 @@ func runPost(ctx context.Context, gh *githubactions.Action, d Deps) {
 			notOurs(gh, &sum, st.OperationID)
 			return
 		}
-		gh.Warningf("Could not log out of %s on server %s: %v\nThe server stays logged in to %s.",
-			registry, server, err, registry)
-		sum.Reason = err.Error()
+		stays("Could not log out", err)
 		return
 	}
 	start := time.Now()
 	opID, err := logout(ctx, gh, d, client, cfg.Timeout, st.ServerID, st.RegistryURL, server)
 	sum.OperationID, sum.Took = opID, time.Since(start)
 	if err != nil {
-		gh.Warningf("Could not log out of %s on server %s: %v\nThe server stays logged in to %s.",
-			registry, server, err, registry)
-		sum.Reason = err.Error()
+		stays("Could not log out", err)
 		return
 	}
 	sum.Result = resultLoggedOut
@@ -92,9 +93,10 @@ var errLoginRefused = errors.New("docker login refused: nothing to undo")
 
 // waitForLogin waits (bounded) for a login main did not see end, so it cannot
 // finish after the logout. It fails with errLoginRefused when docker login
-// itself refused (refusedLogin), or when stopped hard before the logout could
-// be sent; a login that does not finish is only a warning. A cancellation
-// (SIGINT) cuts the wait short, after loginWaitAfterCancel.
+// itself refused (refusedLogin), and with the cause when stopped hard (SIGTERM,
+// or the end of the grace) before the logout could be sent; a login that does
+// not finish in time is only a warning. A cancellation (SIGINT) cuts the wait
+// short, loginWaitAfterCancel later.
 func waitForLogin(ctx context.Context, gh *githubactions.Action, client *reoclo.Client, timeout time.Duration, st loginState) error {
 	soft := ctx
 	ctx = hardOf(ctx)
