@@ -696,3 +696,29 @@ func TestUnreachableAPIReadsTheSame(t *testing.T) {
 		})
 	})
 }
+
+// A reply that starts with a UTF-8 byte-order mark is still the API's JSON:
+// a login the API accepted is not lost to it, nor is an error's detail.
+func TestRepliesMayStartWithAByteOrderMark(t *testing.T) {
+	const bom = "\xEF\xBB\xBF"
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, func(n int, w http.ResponseWriter, r *http.Request) {
+			switch {
+			case r.Method == "POST" && n == 1:
+				jsonReply(w, 202, bom+accepted)
+			case r.Method == "POST":
+				jsonReply(w, 403, bom+`{"detail":"Server not in scope for this key"}`)
+			default:
+				jsonReply(w, 200, bom+`{"operation_id":"op-1","status":"completed","result":{"exit_code":0}}`)
+			}
+		})
+		got, err := h.client.Login(t.Context(), loginReq())
+		require.NoError(t, err)
+		assert.Equal(t, "ghcr.io", got.RegistryURL)
+		op, err := h.client.Operation(t.Context(), "op-1")
+		require.NoError(t, err)
+		assert.True(t, op.Succeeded())
+		_, err = h.client.Logout(t.Context(), LogoutRequest{ServerID: "s", RegistryURL: "ghcr.io"})
+		assert.ErrorContains(t, err, `API says "Server not in scope for this key"`)
+	})
+}

@@ -86,7 +86,7 @@ type checker interface {
 
 // decodeJSON decodes a whole reply into out, then lets out check itself.
 func decodeJSON(b []byte, out any) error {
-	if err := json.Unmarshal(b, out); err != nil {
+	if err := json.Unmarshal(withoutBOM(b), out); err != nil {
 		return err
 	}
 	if c, ok := out.(checker); ok {
@@ -218,4 +218,10 @@ func hex4(b []byte) (rune, bool) {
 		r = r<<4 | rune(c)
 	}
 	return r, true
+}
+
+// withoutBOM drops a UTF-8 byte-order mark before a reply's JSON: some
+// servers and proxies write one, and encoding/json refuses it.
+func withoutBOM(b []byte) []byte {
+	return bytes.TrimPrefix(b, []byte("\xEF\xBB\xBF"))
 }

@@ -152,6 +152,7 @@ const (
 // newAPIError builds an APIError from a reply and its (bounded) body.
 func newAPIError(method, url string, status int, contentType string, body []byte, truncated bool) *APIError {
 	e := &APIError{StatusCode: status, Method: method, URL: url}
+	body = withoutBOM(body)
 	var fastapi struct {
 		Detail json.RawMessage `json:"detail"`
 	}
