@@ -60,7 +60,7 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) (err error) 
 	sum.Registry, sum.Type, sum.OperationID = accepted.RegistryURL, accepted.RegistryType, accepted.OperationID
 	gh.Debugf("login accepted: operation %s for %s", accepted.OperationID, untrusted.Line(accepted.RegistryURL, maxRegistryURL))
 
-	op, err := client.Follow(softCtx, accepted.OperationID)
+	op, err := client.Follow(softCtx, accepted.OperationID, cfg.ServerID)
 	sum.Took = time.Since(start)
 	if err != nil {
 		sum.Server = serverLabel(lastSeen(err), cfg.ServerID)

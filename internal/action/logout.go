@@ -116,7 +116,7 @@ func waitForLogin(ctx context.Context, gh *githubactions.Action, client *reoclo.
 				stopWaiting(context.Cause(soft))
 			})
 		})
-		op, err := client.Wait(waitCtx, st.OperationID)
+		op, err := client.Wait(waitCtx, st.OperationID, st.ServerID)
 		stop()
 		stopWaiting(nil)
 		cancel()
@@ -153,7 +153,7 @@ func logout(ctx context.Context, gh *githubactions.Action, d Deps, client *reocl
 		return "", err
 	}
 	if accepted.Status != reoclo.StatusCompleted {
-		op, err := client.Follow(ctx, accepted.OperationID)
+		op, err := client.Follow(ctx, accepted.OperationID, serverID)
 		if err != nil {
 			return accepted.OperationID, waitFailed(err, "logout", serverLabel(lastSeen(err), server), timeout)
 		}

@@ -103,14 +103,6 @@ func (m *Millis) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// check implements checker: an operation reply must say its status.
-func (o *Operation) check() error {
-	if o.Status == "" {
-		return errors.New("status is missing")
-	}
-	return nil
-}
-
 // IsTerminal reports whether an operation in this status will change no more.
 func IsTerminal(status string) bool {
 	switch status {

@@ -164,7 +164,7 @@ func TestAnUnsafeOperationIDIsNeverFollowed(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "ghcr.io", got.RegistryURL)
 		require.EqualError(t, CheckOperationID(got.OperationID), `operation ID "../../x" is not a plain identifier`)
-		op, err := h.client.Follow(t.Context(), got.OperationID)
+		op, err := h.client.Follow(t.Context(), got.OperationID, "s")
 		assert.Nil(t, op)
 		require.ErrorContains(t, err, `operation ID "../../x" is not a plain identifier`)
 		assert.Equal(t, 1, h.seen.count(), "no poll sent")

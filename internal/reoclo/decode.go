@@ -79,20 +79,9 @@ func decode(r io.Reader, contentLength int64, out any) error {
 	return decodeJSON(b, out)
 }
 
-// checker is a reply that can tell whether it makes sense once decoded.
-type checker interface {
-	check() error
-}
-
-// decodeJSON decodes a whole reply into out, then lets out check itself.
+// decodeJSON decodes a whole reply into out.
 func decodeJSON(b []byte, out any) error {
-	if err := json.Unmarshal(withoutBOM(b), out); err != nil {
-		return err
-	}
-	if c, ok := out.(checker); ok {
-		return c.check()
-	}
-	return nil
+	return json.Unmarshal(withoutBOM(b), out)
 }
 
 // UnmarshalJSON implements json.Unmarshaler. It decodes stdout and stderr

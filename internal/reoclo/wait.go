@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/reoclo/docker-auth/internal/untrusted"
@@ -83,33 +84,40 @@ func (e *WaitError) Unwrap() error {
 	return e.Cause
 }
 
-// Wait polls an operation on the PollInterval schedule until its status is
-// terminal, and returns it. Transient failures (connection errors, 408, 429,
-// 5xx, replies that are not JSON) do not end the wait; only ctx does. Other
-// API errors (401, 403, 404) and a reply that is JSON but cannot be
-// understood end it at once. Either way the error is a *WaitError, which
-// keeps the operation as last seen; no operation is returned with it.
-func (c *Client) Wait(ctx context.Context, id string) (*Operation, error) {
-	return c.wait(ctx, id, time.Now())
+// Wait polls operation id of server serverID on the PollInterval schedule
+// until a reply about it says its status is terminal, and returns that
+// operation. Transient failures (connection errors, 408, 429, 5xx, replies
+// that are not JSON) do not end the wait, nor does a reply that is not an
+// answer (answer): only ctx does. Other API errors (401, 403, 404) and a
+// reply that is JSON but cannot be understood end it at once. Either way the
+// error is a *WaitError, which keeps the operation as last seen; no
+// operation is returned with it.
+func (c *Client) Wait(ctx context.Context, id, serverID string) (*Operation, error) {
+	return c.wait(ctx, id, serverID, time.Now())
 }
 
 // Follow is Wait for an operation the API has just started: its first poll
 // comes PollInterval(0) after the call, not at once, since the operation
 // cannot have ended before then but by chance.
-func (c *Client) Follow(ctx context.Context, id string) (*Operation, error) {
+func (c *Client) Follow(ctx context.Context, id, serverID string) (*Operation, error) {
 	start := time.Now()
 	if err := sleep(ctx, PollInterval(0)); err != nil {
 		return nil, &WaitError{OperationID: id, Cause: context.Cause(ctx)}
 	}
-	return c.wait(ctx, id, start)
+	return c.wait(ctx, id, serverID, start)
 }
 
-func (c *Client) wait(ctx context.Context, id string, start time.Time) (*Operation, error) {
+func (c *Client) wait(ctx context.Context, id, serverID string, start time.Time) (*Operation, error) {
 	var last *Operation
 	var lastErr error
 	for {
 		sent := time.Since(start)
 		op, err := c.Operation(ctx, id)
+		transient := Temporary(err)
+		if err == nil {
+			err = answer(op, id, serverID)
+			transient = true
+		}
 		switch {
 		case err == nil:
 			last, lastErr = op, nil
@@ -127,7 +135,7 @@ func (c *Client) wait(ctx context.Context, id string, start time.Time) (*Operati
 				lastErr = reqErr.Err
 			}
 			return nil, &WaitError{OperationID: id, Last: last, LastErr: lastErr, Cause: context.Cause(ctx)}
-		case !Temporary(err):
+		case !transient:
 			return nil, &WaitError{OperationID: id, Last: last, Err: err}
 		default:
 			lastErr = err
@@ -140,6 +148,22 @@ func (c *Client) wait(ctx context.Context, id string, start time.Time) (*Operati
 			return nil, &WaitError{OperationID: id, Last: last, LastErr: lastErr, Cause: err}
 		}
 	}
+}
+
+// answer returns nil when op, a poll's reply, is an answer about operation
+// id on server serverID: it names that operation, no other server, and a
+// status. A confused cache or proxy could hand back another operation's
+// record, and a reply may come before the API has a status to give.
+func answer(op *Operation, id, serverID string) error {
+	switch {
+	case op.OperationID != id:
+		return fmt.Errorf("the reply is about operation %q, not %s", clipID(untrusted.Line(op.OperationID, 64)), id)
+	case op.ServerID != "" && !strings.EqualFold(op.ServerID, serverID):
+		return errors.New("the reply is about another server")
+	case op.Status == "":
+		return errors.New("the reply has no status")
+	}
+	return nil
 }
 
 // sleep waits d or until ctx is done, then returns ctx's cause.

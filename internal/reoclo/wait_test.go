@@ -94,7 +94,7 @@ func TestWaitFollowsUntilTerminal(t *testing.T) {
 			jsonReply(w, 200, opJSON("completed"))
 		})
 
-		op, err := h.client.Wait(t.Context(), "op-1")
+		op, err := h.client.Wait(t.Context(), "op-1", "srv-1")
 		require.NoError(t, err)
 		assert.True(t, op.Succeeded())
 		assert.Equal(t, 4, h.seen.count())
@@ -120,7 +120,7 @@ func TestWaitRidesOutTransientFailures(t *testing.T) {
 			}
 		})
 
-		op, err := h.client.Wait(t.Context(), "op-1")
+		op, err := h.client.Wait(t.Context(), "op-1", "srv-1")
 		require.NoError(t, err)
 		assert.Equal(t, "completed", op.Status)
 		assert.Contains(t, h.log.all(), "polling operation op-1 failed, will try again")
@@ -132,7 +132,7 @@ func TestWaitStopsOnPermanentErrors(t *testing.T) {
 		h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
 			jsonReply(w, 404, `{"detail":"Operation not found"}`)
 		})
-		_, err := h.client.Wait(t.Context(), "op-1")
+		_, err := h.client.Wait(t.Context(), "op-1", "srv-1")
 		var apiErr *APIError
 		require.ErrorAs(t, err, &apiErr)
 		assert.Equal(t, 404, apiErr.StatusCode)
@@ -152,7 +152,7 @@ func TestWaitTimesOut(t *testing.T) {
 		})
 
 		start := time.Now()
-		op, err := h.client.Wait(ctx, "op-1")
+		op, err := h.client.Wait(ctx, "op-1", "srv-1")
 		require.EqualError(t, err, "timed out after 120s waiting for operation op-1 (last status: running)")
 		assert.Equal(t, 120*time.Second, time.Since(start))
 		var waitErr *WaitError
@@ -178,7 +178,7 @@ func TestWaitTimesOutNamingTheLastError(t *testing.T) {
 		// Inside the second poll's fifth retry wait, whatever the jitter: it
 		// starts by 3.805 s and lasts until 3.93 s at least.
 		time.AfterFunc(3850*time.Millisecond, func() { cancel(errors.New("timed out after 5s")) })
-		_, err := h.client.Wait(ctx, "op-1")
+		_, err := h.client.Wait(ctx, "op-1", "srv-1")
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "timed out after 5s waiting for operation op-1 (last status: running, seen before the polls began failing; last error: 503 Service Unavailable)")
 	})
@@ -197,7 +197,7 @@ func TestFollowKeepsToTheSchedule(t *testing.T) {
 			jsonReply(w, 200, opJSON("completed"))
 		})
 
-		op, err := h.client.Follow(t.Context(), "op-1")
+		op, err := h.client.Follow(t.Context(), "op-1", "srv-1")
 		require.NoError(t, err)
 		assert.Equal(t, "completed", op.Status)
 		assert.Equal(t, 3, h.seen.count())
@@ -213,7 +213,6 @@ func TestWaitStopsOnAReplyItCannotUnderstand(t *testing.T) {
 	for name, body := range map[string]string{
 		"exit code not an integer": `{"operation_id":"op-1","status":"completed","result":{"exit_code":0.5}}`,
 		"status not a string":      `{"operation_id":"op-1","status":7}`,
-		"no status":                `{"operation_id":"op-1"}`,
 		"not an object":            `["completed"]`,
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -227,7 +226,7 @@ func TestWaitStopsOnAReplyItCannotUnderstand(t *testing.T) {
 					}
 					jsonReply(w, 200, body)
 				})
-				op, err := h.client.Wait(ctx, "op-1")
+				op, err := h.client.Wait(ctx, "op-1", "srv-1")
 				assert.Nil(t, op)
 				var waitErr *WaitError
 				require.ErrorAs(t, err, &waitErr)
@@ -252,7 +251,7 @@ func TestWaitAcceptsNumberForms(t *testing.T) {
 				h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
 					jsonReply(w, 200, `{"operation_id":"op-1","status":"completed","result":{"exit_code":0,"stdout":"Login Succeeded","duration_ms":`+n+`}}`)
 				})
-				op, err := h.client.Wait(t.Context(), "op-1")
+				op, err := h.client.Wait(t.Context(), "op-1", "srv-1")
 				require.NoError(t, err)
 				assert.True(t, op.Succeeded())
 				assert.Equal(t, 1, h.seen.count())
@@ -289,4 +288,44 @@ func TestWaitErrorReadsWhole(t *testing.T) {
 		require.EqualError(t, err, notFound.Error())
 		assert.ErrorIs(t, err, notFound)
 	})
+}
+
+// A reply that is not about the operation asked for (another operation's or
+// another server's record, from a confused cache or proxy), or that has no
+// status yet, is not an answer: the wait keeps polling and, if no answer
+// comes, times out saying what it got.
+func TestWaitTakesOnlyAnAnswerAboutItsOperation(t *testing.T) {
+	tests := map[string]struct{ body, want string }{
+		"status null":       {`{"operation_id":"op-1","server_id":"srv-1","status":null}`, "the reply has no status"},
+		"no status":         {`{"operation_id":"op-1"}`, "the reply has no status"},
+		"another operation": {`{"operation_id":"op-2","server_id":"srv-1","status":"completed","result":{"exit_code":0}}`, `the reply is about operation "op-2", not op-1`},
+		"no operation":      {`{"server_id":"srv-1","status":"completed","result":{"exit_code":0}}`, `the reply is about operation "", not op-1`},
+		"another server":    {`{"operation_id":"op-1","server_id":"srv-2","status":"completed","result":{"exit_code":0}}`, "the reply is about another server"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx, cancel := context.WithTimeoutCause(t.Context(), 10*time.Second, errors.New("timed out after 10s"))
+				defer cancel()
+				h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) { jsonReply(w, 200, tc.body) })
+				op, err := h.client.Wait(ctx, "op-1", "SRV-1")
+				assert.Nil(t, op)
+				require.EqualError(t, err, "timed out after 10s waiting for operation op-1 (last status: unknown; last error: "+tc.want+")")
+				assert.Greater(t, h.seen.count(), 10, "polled until the deadline")
+			})
+			synctest.Test(t, func(t *testing.T) {
+				h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+					if n <= 3 {
+						jsonReply(w, 200, tc.body)
+						return
+					}
+					jsonReply(w, 200, `{"operation_id":"op-1","server_id":"srv-1","status":"completed","result":{"exit_code":0}}`)
+				})
+				op, err := h.client.Wait(t.Context(), "op-1", "srv-1")
+				require.NoError(t, err)
+				assert.True(t, op.Succeeded())
+				assert.Equal(t, 4, h.seen.count())
+			})
+		})
+	}
 }
