@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -102,9 +103,23 @@ func timeoutInput(v string) (time.Duration, error) {
 	return d, nil
 }
 
-// maxRegistryURL bounds the registry_url input, as the action bounds the
-// registry_url the API returns.
-const maxRegistryURL = 2048
+// MaxRegistryURL bounds a registry_url, the input's and the one the API
+// returns: longer, it cannot be an output.
+const MaxRegistryURL = 2048
+
+// CheckRegistry reports why v cannot name the registry of a docker logout,
+// or nil when it can: it must not be empty (docker logout without one logs
+// out of Docker Hub), nor start with "-", which docker would read as an
+// option (--config=/tmp/x, -h).
+func CheckRegistry(v string) error {
+	switch {
+	case v == "":
+		return errors.New("it is empty")
+	case strings.HasPrefix(v, "-"):
+		return errors.New("it starts with \"-\", which docker would read as an option, and no registry does")
+	}
+	return nil
+}
 
 // registryURLInput checks the logout step's registry_url: one registry as
 // the login step's registry_url output gives it (ghcr.io, docker.io, an ECR
@@ -114,14 +129,17 @@ func registryURLInput(v string) (string, error) {
 		return "", &InputError{Input: InputRegistryURL, Problem: "is required but empty (set it in the step's with:, " +
 			"typically to ${{ steps.<login step id>.outputs.registry_url }})"}
 	}
-	if len(v) > maxRegistryURL {
-		return "", &InputError{Input: InputRegistryURL, Problem: fmt.Sprintf("must be at most %d bytes (got %d)", maxRegistryURL, len(v))}
+	if len(v) > MaxRegistryURL {
+		return "", &InputError{Input: InputRegistryURL, Problem: fmt.Sprintf("must be at most %d bytes (got %d)", MaxRegistryURL, len(v))}
 	}
 	for _, r := range v {
 		if r == utf8.RuneError || unicode.IsSpace(r) || unicode.IsControl(r) {
 			return "", &InputError{Input: InputRegistryURL, Problem: fmt.Sprintf(
 				"must be one registry such as ghcr.io, with no spaces, line breaks or control characters (got %q)", clip(v))}
 		}
+	}
+	if err := CheckRegistry(v); err != nil {
+		return "", &InputError{Input: InputRegistryURL, Problem: fmt.Sprintf("must be one registry such as ghcr.io, but %v (got %q)", err, clip(v))}
 	}
 	return v, nil
 }
