@@ -34,11 +34,14 @@ func (terminated) Signal()        {}
 
 // onLogin serves the fake API, calling f when a login request arrives; the
 // API then takes 10 ms to answer it.
-func (e *testEnv) onLogin(f func()) {
+func (e *testEnv) onLogin(f func()) { e.onLoginAnswerAfter(10*time.Millisecond, f) }
+
+// onLoginAnswerAfter is onLogin with the API taking d to answer.
+func (e *testEnv) onLoginAnswerAfter(d time.Duration, f func()) {
 	e.transport = memnet.Serve(e.t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/registry-auth/login") {
 			f()
-			time.Sleep(10 * time.Millisecond)
+			time.Sleep(d)
 		}
 		e.api.ServeHTTP(w, r)
 	}))
@@ -56,7 +59,7 @@ func TestMainCancelledWhileTheLoginIsInFlight(t *testing.T) {
 		assert.Contains(t, res.stdout, "::error::cancelled (received interrupt) waiting for operation")
 		ops := e.api.Operations()
 		require.Len(t, ops, 1)
-		assert.Equal(t, map[string]string{"server_id": serverID, "registry_url": "ghcr.io", "operation_id": ops[0].ID}, res.state,
+		assert.Equal(t, loginState{ServerID: serverID, RegistryURL: "ghcr.io", OperationID: ops[0].ID}, res.login,
 			"the reply came after SIGINT and was saved")
 		assert.Equal(t, []string{loginPath}, e.requests(), "no poll after the cancel")
 
@@ -68,16 +71,62 @@ func TestMainCancelledWhileTheLoginIsInFlight(t *testing.T) {
 	})
 }
 
-// SIGTERM (or the end of the grace) stops the step at once, reply or not.
-func TestMainStopsAtOnceOnSIGTERM(t *testing.T) {
+// SIGTERM (docker stop sends it first) while the login request is in flight:
+// a reply on its way within loginLinger is still taken and saved, so post
+// can undo the login; then main stops, polling nothing.
+func TestMainOnSIGTERMWhileTheLoginIsInFlight(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		reply time.Duration
+		saved bool
+		want  string
+	}{
+		{"the reply comes in time", 1500 * time.Millisecond, true, "::error::cancelled (received terminated) waiting for operation"},
+		{"the reply comes too late", 3 * time.Second, false, "::error::start the login: cancelled (received terminated)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				e := newTestEnv(t)
+				ctx, _, sigterm := twoLevels(t)
+				e.onLoginAnswerAfter(tc.reply, sigterm)
+				start := time.Now()
+				res := e.run(ctx, RoleMain, nil)
+				assert.Equal(t, 1, res.code)
+				assert.Contains(t, res.stdout, tc.want)
+				assert.LessOrEqual(t, time.Since(start), loginLinger, "within the runner's 2.5 s before SIGKILL")
+				if !tc.saved {
+					assert.Zero(t, res.login)
+					return
+				}
+				assert.Equal(t, []string{loginPath}, e.requests(), "no poll")
+				assert.Equal(t, loginState{ServerID: serverID, RegistryURL: "ghcr.io", OperationID: e.api.Operations()[0].ID}, res.login)
+				post := e.run(context.Background(), RolePost, res.state)
+				assert.Contains(t, post.stdout, "Logged out of ghcr.io")
+				time.Sleep(time.Hour)
+				assert.Empty(t, e.api.LoggedIn())
+			})
+		})
+	}
+}
+
+// SIGINT while post follows a logout the API accepted: the logout goes on
+// on the server, so post stops waiting at once and says so.
+func TestPostCancelledWhileTheLogoutRuns(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newTestEnv(t)
-		ctx, _, sigterm := twoLevels(t)
-		e.onLogin(sigterm)
-		res := e.run(ctx, RoleMain, nil)
-		assert.Equal(t, 1, res.code)
-		assert.Contains(t, res.stdout, "::error::start the login: cancelled (received terminated)")
-		assert.Empty(t, res.state)
+		state := loggedIn(t, e)
+		e.api.SetLogoutDuration(time.Minute)
+		ctx, sigint, _ := twoLevels(t)
+		start := time.Now()
+		time.AfterFunc(time.Second, sigint)
+		post := e.run(ctx, RolePost, state)
+		assert.Equal(t, 0, post.code)
+		assert.Equal(t, time.Second, time.Since(start), "stopped at the SIGINT")
+		ops := e.api.Operations()
+		assert.Contains(t, post.stdout, "::warning::Not waiting for the logout of ghcr.io on server prod-api to finish: "+
+			"cancelled (received interrupt) while the logout (operation "+ops[len(ops)-1].ID+") ran on the server; "+
+			"the API accepted it, so it should finish there\n")
+		assert.Contains(t, post.summary, "| Logout sent | ghcr.io | prod-api |")
 	})
 }
 
@@ -167,12 +216,12 @@ func TestMainSavesWhatPostNeedsFromAnUnusableReply(t *testing.T) {
 				assert.Equal(t, 1, res.code)
 				assert.Contains(t, res.stdout, tc.wantError)
 				assert.Empty(t, res.outputs)
-				assert.Equal(t, serverID, res.state["server_id"])
-				assert.Equal(t, "ghcr.io", res.state["registry_url"])
+				assert.Equal(t, serverID, res.login.ServerID)
+				assert.Equal(t, "ghcr.io", res.login.RegistryURL)
 				if tc.wantOpID {
-					assert.Equal(t, e.api.Operations()[0].ID, res.state["operation_id"])
+					assert.Equal(t, e.api.Operations()[0].ID, res.login.OperationID)
 				} else {
-					assert.NotContains(t, res.state, "operation_id")
+					assert.Empty(t, res.login.OperationID)
 				}
 
 				post := e.run(context.Background(), RolePost, res.state)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,6 +41,20 @@ type testEnv struct {
 	start     time.Time
 	inputs    map[string]string
 	env       map[string]string
+	mu sync.Mutex
+	// files replaces the path of a file command (GITHUB_STATE…) the step
+	// gets, from the moment setFile sets it: /dev/full makes a full disk.
+	files map[string]string
+}
+
+// setFile makes the step's file command name write to path from now on.
+func (e *testEnv) setFile(name, path string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.files == nil {
+		e.files = map[string]string{}
+	}
+	e.files[name] = path
 }
 
 func newTestEnv(t *testing.T) *testEnv {
@@ -86,7 +101,10 @@ type stepResult struct {
 	code    int
 	stdout  string
 	outputs map[string]string
-	state   map[string]string
+	// state is the step's state as the runner passes it to post (the last
+	// value of each key), login what its login key holds, opened.
+	state map[string]string
+	login loginState
 	// env is what the step wrote to GITHUB_ENV.
 	env     map[string]string
 	summary string
@@ -116,12 +134,21 @@ func (e *testEnv) run(ctx context.Context, role Role, state map[string]string) *
 	}
 	argv0 := map[Role]string{RoleMain: "/docker-auth", RolePost: "/docker-auth-post", RoleLogout: "/docker-auth-logout"}[role]
 	var out bytes.Buffer
+	lookup := func(k string) (string, bool) {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if p, ok := e.files[k]; ok {
+			return p, true
+		}
+		v, ok := vars[k]
+		return v, ok
+	}
 	code := Run(ctx, []string{argv0}, Deps{
-		Getenv: func(k string) string { return vars[k] },
-		LookupEnv: func(k string) (string, bool) {
-			v, ok := vars[k]
-			return v, ok
+		Getenv: func(k string) string {
+			v, _ := lookup(k)
+			return v
 		},
+		LookupEnv: lookup,
 		Stdout:    &out,
 		Version:   "test",
 		Transport: e.transport,
@@ -135,6 +162,11 @@ func (e *testEnv) run(ctx context.Context, role Role, state map[string]string) *
 	}
 	res.outputs = parsePairs(e.t, res.files["GITHUB_OUTPUT"])
 	res.state = parsePairs(e.t, res.files["GITHUB_STATE"])
+	if v := res.state[stateKey]; v != "" {
+		var err error
+		res.login, err = open(v, e.inputs["api_key"], whereState)
+		require.NoError(e.t, err)
+	}
 	res.env = parsePairs(e.t, res.files["GITHUB_ENV"])
 	res.summary = string(res.files["GITHUB_STEP_SUMMARY"])
 	return res
@@ -166,3 +198,8 @@ const (
 	logoutPath = "POST /api/automation/v1/registry-auth/logout"
 	opPrefix   = "GET /api/automation/v1/operations/"
 )
+
+// sealed is the state main saves for st, as the runner passes it to post.
+func sealed(st loginState) map[string]string {
+	return map[string]string{stateKey: seal(st, testKey, whereState)}
+}

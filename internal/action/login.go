@@ -2,6 +2,7 @@ package action
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -14,8 +15,10 @@ import (
 	"github.com/reoclo/docker-auth/internal/untrusted"
 )
 
-// runMain is the main step: validate the inputs, start the login, save what
-// post needs, follow the operation to its end, set the outputs.
+// runMain is the main step: validate the inputs, save a marker state, start
+// the login, save what post needs, follow the operation to its end, set the
+// outputs. A login post could not undo (its registry_url cannot be an output,
+// or its state cannot be saved) main logs out again itself.
 func runMain(ctx context.Context, gh *githubactions.Action, d Deps) (err error) {
 	in := readInputs(gh, d, config.Defaults())
 	sum := stepSummary{Title: loginTitle, Result: resultFailed, Note: "Failed before any login started on the server."}
@@ -27,47 +30,89 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) (err error) 
 	if err := requireEnv(d.Getenv, "GITHUB_OUTPUT", "GITHUB_STATE"); err != nil {
 		return err
 	}
+	state := newStateWriter(gh, d.Getenv, cfg.APIKey)
+	if cfg.Cleanup {
+		// The marker: post reads this step's own state, never a copy a later
+		// step could write; and the disk is known to take state.
+		if err := state.save(loginState{}); err != nil {
+			return fmt.Errorf("%w; nothing was sent", err)
+		}
+	}
 
 	rc, runID := runContext(gh)
 	client := newClient(gh, d, cfg.API, cfg.APIKey)
-	// Two deadlines of one timeout: the login request may finish after a
-	// cancellation (until the hard stop), the wait may not.
-	hardCtx, cancel := withTimeout(hardOf(ctx), cfg.Timeout)
+	// One timeout for the whole step. The wait stops at once at a
+	// cancellation (SIGINT); the login request in flight gets its reply
+	// until the hard stop, and for loginLinger after it, so that what post
+	// needs is saved.
+	deadline := time.Now().Add(cfg.Timeout)
+	lingering, cancelLinger := linger(hardOf(ctx), loginLinger)
+	defer cancelLinger()
+	loginCtx, cancel := context.WithDeadlineCause(lingering, deadline, &TimeoutError{After: cfg.Timeout})
 	defer cancel()
-	softCtx, cancelSoft := context.WithCancelCause(hardCtx)
-	defer cancelSoft(nil)
-	stopSoft := context.AfterFunc(ctx, func() { cancelSoft(context.Cause(ctx)) })
-	defer stopSoft()
+	waitCtx, cancelWait := context.WithDeadlineCause(ctx, deadline, &TimeoutError{After: cfg.Timeout})
+	defer cancelWait()
 
-	state := newStateWriter(gh, d.Getenv)
 	start := time.Now()
-	accepted, err := client.Login(reoclo.FinishInFlight(hardCtx, softCtx), reoclo.LoginRequest{
+	accepted, err := client.Login(reoclo.FinishInFlight(loginCtx, waitCtx), reoclo.LoginRequest{
 		ServerID: cfg.ServerID, CredentialID: cfg.CredentialID, RunID: runID, RunContext: rc,
 	})
 	if err != nil {
 		return fmt.Errorf("start the login: %w", err)
 	}
 	sum.Note = "The API started a login, but its reply could not be used."
+	registry := untrusted.Line(accepted.RegistryURL, config.MaxRegistryURL)
+	if err := config.CheckRegistry(accepted.RegistryURL); err != nil {
+		return fmt.Errorf("the API started a login but returned a registry_url that no logout can name: %v (got %q); "+
+			"not logging out, so check the server's docker logins in Reoclo", err, clip(registry))
+	}
+	st := loginState{ServerID: cfg.ServerID, RegistryURL: accepted.RegistryURL}
+	if reoclo.CheckOperationID(accepted.OperationID) == nil {
+		st.OperationID = accepted.OperationID
+	}
+	// Why post cannot undo this login, when it cannot: main must.
+	var unsaved error
 	if cfg.Cleanup {
-		saveForPost(state, cfg.ServerID, accepted)
+		if unsaved = checkOutput(outputRegistryURL, accepted.RegistryURL, config.MaxRegistryURL); unsaved == nil {
+			unsaved = state.save(st)
+		}
+	}
+	if unsaved != nil {
+		server := serverLabel(nil, cfg.ServerID)
+		sum.Registry, sum.Server, sum.OperationID = registry, server, st.OperationID
+		opID, err := undo(ctx, gh, d, client, cfg.Timeout, st, server)
+		switch {
+		case errors.Is(err, errLoginRefused):
+			return fmt.Errorf("%w; docker login failed on the server, so nothing was logged out", unsaved)
+		case err != nil:
+			return fmt.Errorf("%w; so the post step could not log out, main tried: could not log out of %s on server %s: %w; "+
+				"the server stays logged in to %s", unsaved, registry, server, err, registry)
+		}
+		return fmt.Errorf("%w; so the post step could not log out, main logged out of %s again (operation %s)", unsaved, registry, opID)
 	}
 	if err := reoclo.CheckOperationID(accepted.OperationID); err != nil {
 		return fmt.Errorf("start the login: login reply: %w", err)
 	}
-	if err := checkOutputs(accepted.RegistryURL, accepted.RegistryType); err != nil {
+	if err := errors.Join(checkOutput(outputRegistryURL, accepted.RegistryURL, config.MaxRegistryURL),
+		checkOutput(outputRegistryType, accepted.RegistryType, maxRegistryType)); err != nil {
 		return err
 	}
 	sum.Registry, sum.Type, sum.OperationID = accepted.RegistryURL, accepted.RegistryType, accepted.OperationID
-	gh.Debugf("login accepted: operation %s for %s", accepted.OperationID, untrusted.Line(accepted.RegistryURL, maxRegistryURL))
+	gh.Debugf("login accepted: operation %s for %s", accepted.OperationID, registry)
 
-	op, err := client.Follow(softCtx, accepted.OperationID, cfg.ServerID)
+	op, err := client.Follow(waitCtx, accepted.OperationID, cfg.ServerID)
 	sum.Took = time.Since(start)
 	if err != nil {
 		sum.Server = serverLabel(lastSeen(err), cfg.ServerID)
 		return waitFailed(err, "login", sum.Server, cfg.Timeout)
 	}
 	if cfg.Cleanup {
-		state.finished(op)
+		st.Finished, st.Refused, st.ServerName = true, refusedLogin(op), untrusted.Line(op.ServerName, 100)
+		if err := state.save(st); err != nil {
+			// The login saved before still lets post undo it; post will
+			// check how it ended again.
+			gh.Debugf("saving the login's end: %v", err)
+		}
 	}
 	server := serverLabel(op, cfg.ServerID)
 	sum.Server = server
@@ -79,28 +124,41 @@ func runMain(ctx context.Context, gh *githubactions.Action, d Deps) (err error) 
 	gh.SetOutput(outputRegistryURL, accepted.RegistryURL)
 	gh.SetOutput(outputRegistryType, accepted.RegistryType)
 	sum.Result = resultLoggedIn
-	gh.Infof("Logged in to %s on server %s (operation %s, %.1f s)",
-		untrusted.Line(accepted.RegistryURL, maxRegistryURL), server, accepted.OperationID, sum.Took.Seconds())
+	gh.Infof("Logged in to %s on server %s (operation %s, %.1f s)", registry, server, accepted.OperationID, sum.Took.Seconds())
 	if name := runnerName(d.Getenv); name != "" && cfg.Cleanup {
 		gh.Noticef("%s", logoutNotice(name, d.Getenv("GITHUB_ACTION")))
 	}
 	return nil
 }
 
-// saveForPost saves what the post step needs to undo a login the API
-// accepted, as soon as each part is usable, before anything else can fail:
-// the server and the registry (enough to log out), then the operation (to
-// wait for the login first). A registry_url that cannot be written as state
-// saves nothing: post could not log out of it.
-func saveForPost(state stateWriter, serverID string, accepted *reoclo.LoginAccepted) {
-	if untrusted.CheckValue(accepted.RegistryURL, maxRegistryURL) != nil {
-		return
+// loginLinger is how long a login reply already on its way still has after
+// the hard stop (SIGTERM): the runner kills the container 2.5 s after it.
+const loginLinger = 2 * time.Second
+
+// linger returns a context that ends d after ctx ends, with ctx's cause.
+func linger(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	out, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel(context.Cause(ctx))
+		case <-out.Done():
+		}
+	})
+	return out, func() {
+		stop()
+		cancel(context.Canceled)
 	}
-	st := loginState{ServerID: serverID, RegistryURL: accepted.RegistryURL}
-	if reoclo.CheckOperationID(accepted.OperationID) == nil {
-		st.OperationID = accepted.OperationID
+}
+
+// clip shortens a value for quoting in a message.
+func clip(v string) string {
+	if len(v) > 64 {
+		return v[:64] + "…"
 	}
-	state.save(st)
+	return v
 }
 
 // logoutNotice tells people on act, Gitea or Forgejo to add the logout step:

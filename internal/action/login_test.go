@@ -47,8 +47,9 @@ func TestMainLogsIn(t *testing.T) {
 		require.Len(t, ops, 1)
 		opID := ops[0].ID
 		assert.Equal(t, map[string]string{"operation_id": opID, "registry_url": "ghcr.io", "registry_type": "ghcr"}, res.outputs)
-		assert.Equal(t, map[string]string{"server_id": serverID, "registry_url": "ghcr.io", "operation_id": opID, "login_finished": "true",
-			"server_name": "prod-api"}, res.state)
+		assert.Equal(t, loginState{ServerID: serverID, RegistryURL: "ghcr.io", OperationID: opID, Finished: true, ServerName: "prod-api"},
+			res.login)
+		assert.Len(t, res.state, 1, "one state key")
 		assert.Contains(t, res.stdout, fmt.Sprintf("Logged in to ghcr.io on server prod-api (operation %s, 0.3 s)\n", opID))
 		assert.True(t, strings.HasPrefix(res.stdout, "::add-mask::"+testKey+"\n"), "the key is masked before anything else is printed")
 
@@ -158,7 +159,7 @@ func TestMainRejectsBadInputsBeforeAnyRequest(t *testing.T) {
 				assert.Equal(t, 1, res.code)
 				assert.Contains(t, res.stdout, "::error::"+tc.want)
 				assert.Empty(t, e.requests(), "nothing is sent")
-				assert.Empty(t, res.state)
+				assert.Zero(t, res.login)
 				assert.Empty(t, res.outputs)
 
 				post := e.run(context.Background(), RolePost, res.state)
@@ -203,7 +204,7 @@ func TestMainExplainsAPIErrorsAfterOneRequest(t *testing.T) {
 				assert.Equal(t, 1, res.code)
 				assert.Contains(t, res.stdout, "::error::start the login: "+tc.want)
 				assert.Len(t, e.requests(), 1, "exactly one request")
-				assert.Empty(t, res.state, "nothing for post to undo")
+				assert.Zero(t, res.login, "nothing for post to undo")
 
 				post := e.run(context.Background(), RolePost, res.state)
 				assert.Equal(t, 0, post.code)
@@ -228,7 +229,7 @@ func TestMainReportsTheServersReason(t *testing.T) {
 			"this credential in Reoclo, and that the registry lets that account log in (and pull or push what the job needs)\n", opID))
 		assert.Contains(t, res.stdout, "Output of docker login on prod-api (stderr):\n::stop-commands::")
 		assert.Empty(t, res.outputs, "no outputs for a failed login")
-		assert.Equal(t, opID, res.state["operation_id"], "post still logs out")
+		assert.Equal(t, opID, res.login.OperationID, "post still logs out")
 	})
 }
 
@@ -259,8 +260,8 @@ func TestMainTimesOut(t *testing.T) {
 		assert.Equal(t, 120*time.Second, time.Since(e.start), "stopped at the deadline")
 		polls := len(e.requests()) - 1
 		assert.LessOrEqual(t, polls, 120, "about one request a second at most")
-		assert.Equal(t, opID, res.state["operation_id"], "state saved before polling, so post can clean up")
-		assert.NotContains(t, res.state, "login_finished")
+		assert.Equal(t, opID, res.login.OperationID, "state saved before polling, so post can clean up")
+		assert.False(t, res.login.Finished)
 	})
 }
 
@@ -417,7 +418,7 @@ func TestMainCancelled(t *testing.T) {
 		assert.Equal(t, 1, res.code)
 		assert.Contains(t, res.stdout, "::error::cancelled (received interrupt) waiting for operation")
 		assert.NotContains(t, res.stdout, "raise timeout", "a cancelled step needs no hint about the timeout")
-		assert.NotEmpty(t, res.state["operation_id"], "post will clean up")
+		assert.NotEmpty(t, res.login.OperationID, "post will clean up")
 		assert.Len(t, e.requests(), 3, "the login and two polls (the first comes after a pause); nothing sent after the cancel")
 	})
 }
@@ -427,25 +428,91 @@ type interrupt struct{}
 func (interrupt) String() string { return "interrupt" }
 func (interrupt) Signal()        {}
 
+// A registry_url that cannot be an output cannot be handed to post either:
+// main, which holds the exact value and the key, logs out of it at once.
+// One that no logout can name (empty, or read by docker as an option) is
+// never sent back.
 func TestMainRefusesUnsafeRegistryValues(t *testing.T) {
-	for name, url := range map[string]string{
-		"newline":   "ghcr.io\nregistry_type=evil",
-		"delimiter": "ghcr.io_GitHubActionsFileCommandDelimeter_",
-		"escape":    "ghcr.io\x1b[2K",
-	} {
+	tests := map[string]struct {
+		url, want string
+		logsOut   bool
+	}{
+		"newline":    {"ghcr.io\nregistry_type=evil", "the API returned a registry_url that cannot be an output: the value contains a control character", true},
+		"delimiter":  {"ghcr.io_GitHubActionsFileCommandDelimeter_", "the API returned a registry_url that cannot be an output", true},
+		"escape":     {"ghcr.io\x1b[2K", "the API returned a registry_url that cannot be an output", true},
+		"3000 bytes": {strings.Repeat("a", 2990) + ".ghcr.io", "the API returned a registry_url that cannot be an output: the value is 2998 bytes long", true},
+		"an option":  {"--config=/tmp/x", `the API started a login but returned a registry_url that no logout can name: it starts with "-"`, false},
+		"-h":         {"-h", `the API started a login but returned a registry_url that no logout can name: it starts with "-"`, false},
+		"empty":      {"", "the API started a login but returned a registry_url that no logout can name: it is empty", false},
+	}
+	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newTestEnv(t)
-				e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: url, RegistryType: "ghcr"})
+				e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: tc.url, RegistryType: "ghcr", LoginDuration: time.Second})
 				e.inputs["credential_id"] = otherCred
 				res := e.run(context.Background(), RoleMain, nil)
 				assert.Equal(t, 1, res.code)
-				assert.Contains(t, res.stdout, "::error::the API returned a registry_url that cannot be an output")
+				assert.Contains(t, res.stdout, "::error::"+tc.want)
 				assert.Empty(t, res.files["GITHUB_OUTPUT"], "nothing written")
-				assert.Empty(t, res.files["GITHUB_STATE"], "nothing written")
+				assert.Zero(t, res.login, "no login for post")
+				var logouts []string
+				for _, r := range e.api.Requests() {
+					if r.Method+" "+r.Path == logoutPath {
+						var body struct {
+							RegistryURL string `json:"registry_url"`
+						}
+						require.NoError(t, json.Unmarshal(r.Body, &body))
+						logouts = append(logouts, body.RegistryURL)
+					}
+				}
+				if tc.logsOut {
+					assert.Equal(t, []string{tc.url}, logouts, "the exact value, in the JSON body")
+					assert.Contains(t, res.stdout, "so the post step could not log out, main logged out of ")
+					assert.Empty(t, e.api.LoggedIn())
+				} else {
+					assert.Empty(t, logouts)
+				}
 			})
 		})
 	}
+}
+
+// A runner whose files cannot be written (a full disk): main finds out
+// before the login and sends nothing; if saving fails after the login, it
+// logs out again at once rather than leave a login no one will undo.
+func TestMainWhenStateCannotBeWritten(t *testing.T) {
+	t.Run("before the login", func(t *testing.T) {
+		for _, file := range []string{"GITHUB_STATE", "GITHUB_ENV"} {
+			t.Run(file, func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					e := newTestEnv(t)
+					actRunner(e, "ACT", "login")
+					e.setFile(file, "/dev/full")
+					res := e.run(context.Background(), RoleMain, nil)
+					assert.Equal(t, 1, res.code)
+					assert.Contains(t, res.stdout, "::error::cannot save the step's state for the post step: "+
+						"unable to write command to the environment file: write /dev/full: no space left on device; nothing was sent")
+					assert.Empty(t, e.requests())
+				})
+			})
+		}
+	})
+	t.Run("after the login", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			e := newTestEnv(t)
+			e.onLogin(func() { e.setFile("GITHUB_STATE", "/dev/full") })
+			res := e.run(context.Background(), RoleMain, nil)
+			assert.Equal(t, 1, res.code)
+			assert.Contains(t, res.stdout, "::error::cannot save the step's state for the post step: "+
+				"unable to write command to the environment file: write /dev/full: no space left on device; "+
+				"so the post step could not log out, main logged out of ghcr.io again (operation ")
+			reqs := e.requests()
+			assert.Equal(t, logoutPath, reqs[len(reqs)-1], "after the login ended")
+			time.Sleep(time.Hour)
+			assert.Empty(t, e.api.LoggedIn())
+		})
+	})
 }
 
 func TestMainNeedsTheRunnersFiles(t *testing.T) {
@@ -468,7 +535,7 @@ func TestMainWithoutCleanupSavesNoState(t *testing.T) {
 		e.inputs["cleanup"] = "FALSE"
 		res := e.run(context.Background(), RoleMain, nil)
 		require.Equal(t, 0, res.code, res.stdout)
-		assert.Empty(t, res.state)
+		assert.Zero(t, res.login)
 		assert.Equal(t, "ghcr.io", res.outputs["registry_url"])
 	})
 }
@@ -500,7 +567,7 @@ func TestMainUnreachableAPI(t *testing.T) {
 			"/api/automation/v1/registry-auth/login failed on 6 attempts; last error: dial tcp ")
 		assert.Contains(t, res.stdout, "connection refused; check api_url, and that this runner can reach it: "+
 			"a proxy it must use (HTTPS_PROXY, NO_PROXY) or firewall rules for outgoing traffic\n")
-		assert.Empty(t, res.state)
+		assert.Zero(t, res.login)
 	})
 }
 

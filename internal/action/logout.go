@@ -26,13 +26,16 @@ func runPost(ctx context.Context, gh *githubactions.Action, d Deps) {
 		sum.Note = "Kept logged in: cleanup is 'false', so nothing was sent."
 		return
 	}
-	st, ok, stateErr := readState(d.Getenv)
+	st, ok, stateErr := readState(d.Getenv, in(config.InputAPIKey))
 	switch {
 	case !ok && stateErr == nil:
 		// Bad inputs included: main failed on them before sending anything.
 		gh.Infof("No login to undo: the main step did not start one.")
 		sum.Note = "Nothing to log out: the main step did not start a login."
 		return
+	case stateErr != nil && err != nil:
+		stateErr = err // a wrong key cannot open the state: the input is the problem
+		fallthrough
 	case stateErr != nil:
 		gh.Warningf("Not logging out: %v", stateErr)
 		sum.Note, sum.Reason = "Not logged out: the main step's saved state cannot be used.", stateErr.Error()
@@ -41,37 +44,45 @@ func runPost(ctx context.Context, gh *githubactions.Action, d Deps) {
 		notOurs(gh, &sum, st.OperationID)
 		return
 	}
-	registry := untrusted.Line(st.RegistryURL, maxRegistryURL)
+	registry := untrusted.Line(st.RegistryURL, config.MaxRegistryURL)
 	server := serverName(st.ServerName, untrusted.Line(st.ServerID, 64))
 	sum.Registry, sum.Server = st.RegistryURL, server
-	// stays warns that the server stays logged in because of err; what says
-	// how far post got ("Not logging out", "Could not log out").
-	stays := func(what string, err error) {
-		gh.Warningf("%s of %s on server %s: %v\nThe server stays logged in to %s.", what, registry, server, err, registry)
-		sum.Reason = err.Error()
-	}
 	if err != nil {
-		stays("Not logging out", err)
+		gh.Warningf("Not logging out of %s on server %s: %v\nThe server stays logged in to %s.", registry, server, err, registry)
+		sum.Reason = err.Error()
 		return
 	}
 	client := newClient(gh, d, cfg.API, cfg.APIKey)
-	if err := waitForLogin(ctx, gh, client, cfg.Timeout, st); err != nil {
-		if errors.Is(err, errLoginRefused) {
-			sum.Registry, sum.Server = "", ""
-			notOurs(gh, &sum, st.OperationID)
-			return
-		}
-		stays("Could not log out", err)
-		return
-	}
 	start := time.Now()
-	opID, err := logout(ctx, gh, d, client, cfg.Timeout, st.ServerID, st.RegistryURL, server)
+	opID, err := undo(ctx, gh, d, client, cfg.Timeout, st, server)
 	sum.OperationID, sum.Took = opID, time.Since(start)
-	if err != nil {
-		stays("Could not log out", err)
-		return
+	var running *logoutRunning
+	switch {
+	case errors.Is(err, errLoginRefused):
+		sum.Registry, sum.Server, sum.OperationID, sum.Took = "", "", "", 0
+		notOurs(gh, &sum, st.OperationID)
+	case errors.As(err, &running):
+		gh.Warningf("Not waiting for the logout of %s on server %s to finish: %v", registry, server, err)
+		sum.Result, sum.Reason = resultLogoutSent, err.Error()
+	case err != nil:
+		gh.Warningf("Could not log out of %s on server %s: %v\nThe server stays logged in to %s.", registry, server, err, registry)
+		sum.Reason = err.Error()
+	default:
+		sum.Result = resultLoggedOut
 	}
-	sum.Result = resultLoggedOut
+}
+
+// undo logs out of the login st describes, once it has ended (waitForLogin),
+// and returns the logout's operation ID. It fails with errLoginRefused,
+// sending nothing, when docker login itself refused that login. server names
+// the server in errors.
+func undo(ctx context.Context, gh *githubactions.Action, d Deps, client *reoclo.Client, timeout time.Duration,
+	st loginState, server string,
+) (string, error) {
+	if err := waitForLogin(ctx, gh, client, timeout, st); err != nil {
+		return "", err
+	}
+	return logout(ctx, gh, d, client, timeout, st.ServerID, st.RegistryURL, server)
 }
 
 // loginWaitAfterCancel bounds how long post still waits for a running login
@@ -137,33 +148,51 @@ func waitForLogin(ctx context.Context, gh *githubactions.Action, client *reoclo.
 // logout logs out of registryURL on serverID and follows the logout to its
 // end, within timeout. It returns the logout's operation ID once the API has
 // accepted it; server names the server in errors. A cancellation (SIGINT)
-// does not stop it; only the hard stop (SIGTERM, or the end of the grace)
-// does.
+// does not stop the request, only the hard stop (SIGTERM, or the end of the
+// grace) does; but it ends the wait for a logout the API accepted, with a
+// *logoutRunning error.
 func logout(ctx context.Context, gh *githubactions.Action, d Deps, client *reoclo.Client, timeout time.Duration,
 	serverID, registryURL, server string,
 ) (string, error) {
 	rc, runID := runContext(gh)
-	ctx, cancel := withTimeout(hardOf(ctx), timeout)
+	deadline := time.Now().Add(timeout)
+	hardCtx, cancel := context.WithDeadlineCause(hardOf(ctx), deadline, &TimeoutError{After: timeout})
 	defer cancel()
 	start := time.Now()
-	accepted, err := client.Logout(ctx, reoclo.LogoutRequest{
+	accepted, err := client.Logout(hardCtx, reoclo.LogoutRequest{
 		ServerID: serverID, RegistryURL: registryURL, RunID: runID, RunContext: rc,
 	})
 	if err != nil {
 		return "", err
 	}
 	if accepted.Status != reoclo.StatusCompleted {
-		op, err := client.Follow(ctx, accepted.OperationID, serverID)
-		if err != nil {
+		waitCtx, cancel := context.WithDeadlineCause(ctx, deadline, &TimeoutError{After: timeout})
+		defer cancel()
+		op, err := client.Follow(waitCtx, accepted.OperationID, serverID)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return accepted.OperationID, &logoutRunning{OperationID: accepted.OperationID, Cause: context.Cause(ctx)}
+		case err != nil:
 			return accepted.OperationID, waitFailed(err, "logout", serverLabel(lastSeen(err), server), timeout)
-		}
-		if !op.Succeeded() {
+		case !op.Succeeded():
 			return accepted.OperationID, commandFailed(d, "docker logout", serverLabel(op, server), op)
 		}
 	}
 	gh.Infof("Logged out of %s (operation %s, %.1f s)",
-		untrusted.Line(registryURL, maxRegistryURL), accepted.OperationID, time.Since(start).Seconds())
+		untrusted.Line(registryURL, config.MaxRegistryURL), accepted.OperationID, time.Since(start).Seconds())
 	return accepted.OperationID, nil
+}
+
+// logoutRunning is why a step stopped waiting for a logout the API had
+// accepted: it was cancelled. The logout goes on on the server.
+type logoutRunning struct {
+	OperationID string
+	Cause       error
+}
+
+func (e *logoutRunning) Error() string {
+	return fmt.Sprintf("%v while the logout (operation %s) ran on the server; the API accepted it, so it should finish there",
+		e.Cause, e.OperationID)
 }
 
 // runLogoutStep is the explicit logout step (logout/action.yml): validate the
@@ -177,7 +206,7 @@ func runLogoutStep(ctx context.Context, gh *githubactions.Action, d Deps) (err e
 	if err != nil {
 		return err
 	}
-	registry := untrusted.Line(cfg.RegistryURL, maxRegistryURL)
+	registry := untrusted.Line(cfg.RegistryURL, config.MaxRegistryURL)
 	sum.Registry, sum.Server = cfg.RegistryURL, cfg.ServerID
 	client := newClient(gh, d, cfg.API, cfg.APIKey)
 	start := time.Now()

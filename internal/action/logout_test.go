@@ -54,15 +54,15 @@ func TestPostReadsTheKeyFromInputsOnly(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newTestEnv(t)
 		state := loggedIn(t, e)
-		e.api.AddKey("rca_rotated", fakeapi.AllScopes())
-		e.inputs["api_key"] = "rca_rotated"
-		post := e.run(context.Background(), RolePost, state)
-		assert.Equal(t, 0, post.code)
-		reqs := e.api.Requests()
-		assert.Equal(t, "Bearer rca_rotated", reqs[len(reqs)-1].Header.Get("Authorization"))
 		for k, v := range state {
 			assert.NotContains(t, v, testKey, "state %s", k)
 		}
+		before := len(e.requests())
+		e.inputs["api_key"] = ""
+		post := e.run(context.Background(), RolePost, state)
+		assert.Equal(t, 0, post.code)
+		assert.Contains(t, post.stdout, "::warning::Not logging out: input api_key: is required but empty")
+		assert.Len(t, e.requests(), before)
 	})
 }
 
@@ -115,8 +115,8 @@ func TestPostWarnsWhenTheLogoutFails(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newTestEnv(t)
-				state := loggedIn(t, e)
 				tc.setup(e)
+				state := loggedIn(t, e)
 				post := e.run(context.Background(), RolePost, state)
 				assert.Equal(t, 0, post.code, "a failed logout never fails the job")
 				assert.Contains(t, post.stdout, tc.want)
@@ -170,10 +170,11 @@ func TestPostWarnsOnBadInputsWhenThereIsALogin(t *testing.T) {
 func TestPostRefusesTamperedState(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newTestEnv(t)
-		post := e.run(context.Background(), RolePost, map[string]string{"server_id": serverID, "registry_url": "ghcr.io\x1b", "operation_id": "x"})
+		forged := map[string]string{stateKey: seal(loginState{ServerID: serverID, RegistryURL: "ghcr.io"}, "rca_guess", whereState)}
+		post := e.run(context.Background(), RolePost, forged)
 		assert.Equal(t, 0, post.code)
 		assert.Empty(t, e.requests())
-		assert.Contains(t, post.stdout, "::warning::Not logging out: saved state registry_url cannot be used: the value contains a control character")
+		assert.Contains(t, post.stdout, "::warning::Not logging out: saved state STATE_login cannot be used: it was not written by this step's login")
 	})
 }
 
@@ -223,7 +224,7 @@ func TestPostCancelledBeforeLogout(t *testing.T) {
 		e := newTestEnv(t)
 		ctx, cancel := context.WithCancelCause(context.Background())
 		cancel(&CancelledError{Signal: interrupt{}})
-		post := e.run(ctx, RolePost, map[string]string{"server_id": serverID, "registry_url": "ghcr.io", "operation_id": "abc"})
+		post := e.run(ctx, RolePost, sealed(loginState{ServerID: serverID, RegistryURL: "ghcr.io", OperationID: "abc"}))
 		assert.Equal(t, 0, post.code)
 		assert.Contains(t, post.stdout, "::warning::Could not log out of ghcr.io on server "+serverID+": cancelled before the logout was sent")
 	})

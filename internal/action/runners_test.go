@@ -34,48 +34,47 @@ func TestInputsTellAbsentFromEmpty(t *testing.T) {
 }
 
 func TestEnvStateName(t *testing.T) {
-	assert.Equal(t, "DOCKER_AUTH_SERVER_ID_login", envStateName("login", stateServerID))
-	assert.Equal(t, "DOCKER_AUTH_LOGIN_REFUSED_0", envStateName("0", stateLoginRefused))
-	assert.Equal(t, "DOCKER_AUTH_REGISTRY_URL_ghcr_2Dlogin_5F2", envStateName("ghcr-login_2", stateRegistryURL))
+	assert.Equal(t, "DOCKER_AUTH_STATE_login", envStateName("login"))
+	assert.Equal(t, "DOCKER_AUTH_STATE_0", envStateName("0"))
+	assert.Equal(t, "DOCKER_AUTH_STATE_ghcr_2Dlogin_5F2", envStateName("ghcr-login_2"))
 
 	ids := []string{"login", "Login", "LOGIN", "a-b", "a_b", "a_2Db", "a_2db", "a__b", "a", "a_", "_a", "0", "00",
 		"__reoclo_docker-auth", "INPUT_X", "input_x", "x.y", "ünï"}
 	seen := map[string]string{}
 	for _, id := range ids {
-		for _, key := range stateKeys {
-			name := envStateName(id, key)
-			if other, dup := seen[name]; dup {
-				t.Errorf("%q and %s share the name %s", id, other, name)
-			}
-			seen[name] = id + "/" + key
-			assert.NotContains(t, name, "INPUT_", "act drops variables whose name holds INPUT_")
-			assert.Regexp(t, `^[A-Za-z0-9_]+$`, name)
+		name := envStateName(id)
+		if other, dup := seen[name]; dup {
+			t.Errorf("%q and %q share the name %s", id, other, name)
 		}
+		seen[name] = id
+		assert.NotContains(t, name, "INPUT_", "act drops variables whose name holds INPUT_")
+		assert.Regexp(t, `^[A-Za-z0-9_]+$`, name)
 	}
 }
 
-func TestReadStateFallsBackToTheEnvCopyOnActRunners(t *testing.T) {
-	envCopy := map[string]string{
-		"GITHUB_ACTION":                      "login",
-		"DOCKER_AUTH_SERVER_ID_login":        serverID,
-		"DOCKER_AUTH_REGISTRY_URL_login":     "ghcr.io",
-		"DOCKER_AUTH_OPERATION_ID_login":     "op-env",
-		"DOCKER_AUTH_LOGIN_FINISHED_login":   "true",
-		"DOCKER_AUTH_LOGIN_REFUSED_login":    "true",
-		"DOCKER_AUTH_REGISTRY_URL_otherstep": "docker.io",
+// TestReadStateTrustsOnlyWhatMainSealed: the state post acts on comes from
+// this step's main, sealed with the key; on GitHub's runner only from its
+// own state, on act-family runners from the GITHUB_ENV copy when the runner
+// passed no state. A step without the key can neither forge it nor move it
+// from another step or place.
+func TestReadStateTrustsOnlyWhatMainSealed(t *testing.T) {
+	// rewritten puts st's values in place of those of sealed value v, and
+	// keeps v's signature.
+	rewritten := func(v string, st loginState) string {
+		_, mac, _ := strings.Cut(v, ".")
+		payload, _, _ := strings.Cut(seal(st, "any", "any"), ".")
+		return payload + "." + mac
 	}
-	with := func(extra map[string]string) func(string) string {
-		m := map[string]string{}
-		for k, v := range envCopy {
-			m[k] = v
-		}
-		for k, v := range extra {
-			m[k] = v
+	login := loginState{ServerID: serverID, RegistryURL: "ghcr.io", OperationID: "op-1", Finished: true}
+	other := loginState{ServerID: otherCred, RegistryURL: "docker.io", Finished: true}
+	env := func(vars ...string) func(string) string {
+		m := map[string]string{"GITHUB_ACTION": "login"}
+		for i := 0; i+1 < len(vars); i += 2 {
+			m[vars[i]] = vars[i+1]
 		}
 		return func(k string) string { return m[k] }
 	}
-	fromEnv := loginState{ServerID: serverID, RegistryURL: "ghcr.io", OperationID: "op-env", Finished: true, Refused: true}
-
+	copyOf := func(st loginState, step string) string { return seal(st, testKey, whereEnv(step)) }
 	tests := []struct {
 		name   string
 		getenv func(string) string
@@ -83,32 +82,36 @@ func TestReadStateFallsBackToTheEnvCopyOnActRunners(t *testing.T) {
 		ok     bool
 		err    string
 	}{
-		{"act: the env copy", with(map[string]string{"ACT": "true"}), fromEnv, true, ""},
-		{"gitea: the env copy", with(map[string]string{"GITEA_ACTIONS": "true"}), fromEnv, true, ""},
-		{"forgejo: the env copy", with(map[string]string{"FORGEJO_ACTIONS": "true"}), fromEnv, true, ""},
-		{"github: never the env copy", with(nil), loginState{}, false, ""},
-		{"act, another step: not this step's copy", with(map[string]string{"ACT": "true", "GITHUB_ACTION": "otherstep"}),
-			loginState{RegistryURL: "docker.io"}, false, "saved state DOCKER_AUTH_SERVER_ID_otherstep cannot be used: the value is empty"},
-		{"act without GITHUB_ACTION", with(map[string]string{"ACT": "true", "GITHUB_ACTION": ""}), loginState{}, false, ""},
-		{"STATE_* wins when present", with(map[string]string{"ACT": "true", "STATE_server_id": serverID,
-			"STATE_registry_url": "quay.io", "STATE_operation_id": "op-state"}),
-			loginState{ServerID: serverID, RegistryURL: "quay.io", OperationID: "op-state"}, true, ""},
-		{"a tampered env copy is refused, named", with(map[string]string{"ACT": "true", "DOCKER_AUTH_REGISTRY_URL_login": "ghcr.io\x1b[2J"}),
-			loginState{}, false, "saved state DOCKER_AUTH_REGISTRY_URL_login cannot be used: the value contains a control character"},
+		{"github: its own state", env("STATE_login", seal(login, testKey, whereState)), login, true, ""},
+		{"github: never a copy", env("DOCKER_AUTH_STATE_login", copyOf(other, "login")), loginState{}, false, ""},
+		{"github: the marker wins over a copy and ACT=true a later step wrote",
+			env("STATE_login", seal(loginState{}, testKey, whereState), "ACT", "true", "DOCKER_AUTH_STATE_login", copyOf(other, "login")),
+			loginState{}, false, ""},
+		{"act: the copy", env("ACT", "true", "DOCKER_AUTH_STATE_login", copyOf(login, "login")), login, true, ""},
+		{"gitea: the copy", env("GITEA_ACTIONS", "true", "DOCKER_AUTH_STATE_login", copyOf(login, "login")), login, true, ""},
+		{"forgejo: the copy", env("FORGEJO_ACTIONS", "true", "DOCKER_AUTH_STATE_login", copyOf(login, "login")), login, true, ""},
+		{"act: the marker only", env("ACT", "true", "DOCKER_AUTH_STATE_login", copyOf(loginState{}, "login")), loginState{}, false, ""},
+		{"act: a copy sealed without the key", env("ACT", "true", "DOCKER_AUTH_STATE_login", seal(other, "rca_guess", whereEnv("login"))),
+			loginState{}, false, "saved state DOCKER_AUTH_STATE_login cannot be used: it was not written by this step's login"},
+		{"act: another step's copy moved here", env("ACT", "true", "DOCKER_AUTH_STATE_login", copyOf(other, "hub")),
+			loginState{}, false, "it was not written by this step's login"},
+		{"act: a copy with its values rewritten", env("ACT", "true", "DOCKER_AUTH_STATE_login", rewritten(copyOf(login, "login"), other)),
+			loginState{}, false, "it was not written by this step's login"},
+		{"act: a copy passed off as the step's state", env("ACT", "true", "STATE_login", copyOf(other, "login")),
+			loginState{}, false, "saved state STATE_login cannot be used: it was not written by this step's login"},
+		{"act without GITHUB_ACTION", env("ACT", "true", "GITHUB_ACTION", "", "DOCKER_AUTH_STATE_", copyOf(login, "")), loginState{}, false, ""},
+		{"garbage", env("STATE_login", "x"), loginState{}, false, "it was not written by this step's login"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			st, ok, err := readState(tc.getenv)
+			st, ok, err := readState(tc.getenv, testKey)
 			if tc.err != "" {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), tc.err)
+				assert.ErrorContains(t, err, tc.err)
 				return
 			}
 			require.NoError(t, err)
 			assert.Equal(t, tc.ok, ok)
-			if ok {
-				assert.Equal(t, tc.want, st)
-			}
+			assert.Equal(t, tc.want, st)
 		})
 	}
 }
@@ -149,15 +152,11 @@ func TestMainCopiesStateToGitHubEnvOnActRunners(t *testing.T) {
 				actRunner(e, variable, "ghcr-login")
 				res := e.run(context.Background(), RoleMain, nil)
 				require.Equal(t, 0, res.code, res.stdout)
-				want := map[string]string{}
-				for k, v := range res.state {
-					want[envStateName("ghcr-login", k)] = v
-				}
-				assert.Len(t, want, 5)
-				assert.Equal(t, want, res.env)
-				for k, v := range res.env {
-					assert.NotContains(t, k+v, testKey)
-				}
+				require.Len(t, res.env, 1)
+				st, err := open(res.env["DOCKER_AUTH_STATE_ghcr_2Dlogin"], testKey, whereEnv("ghcr-login"))
+				require.NoError(t, err)
+				assert.Equal(t, res.login, st)
+				assert.NotContains(t, string(res.files["GITHUB_ENV"])+string(res.files["GITHUB_STATE"]), testKey)
 			})
 		})
 	}
@@ -248,7 +247,7 @@ func TestPostNeverUndoesARefusedLogin(t *testing.T) {
 						e.inputs["credential_id"] = otherCred
 						main := e.run(context.Background(), RoleMain, nil)
 						require.Equal(t, 1, main.code)
-						assert.Equal(t, !tc.logsOut, main.state[stateLoginRefused] == "true")
+						assert.Equal(t, !tc.logsOut, main.login.Refused)
 						state := main.state
 						if runner == "act" {
 							state = nil
@@ -292,7 +291,7 @@ func TestPostWaitNeverUndoesARefusedLogin(t *testing.T) {
 				main := e.run(context.Background(), RoleMain, nil)
 				require.Equal(t, 1, main.code)
 				require.Contains(t, main.stdout, "timed out after 10s")
-				require.NotContains(t, main.state, stateLoginFinished)
+				require.False(t, main.login.Finished)
 
 				e.inputs["timeout"] = "60"
 				post := e.run(context.Background(), RolePost, main.state)

@@ -1,6 +1,11 @@
 package action
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -10,18 +15,9 @@ import (
 	"github.com/reoclo/docker-auth/internal/untrusted"
 )
 
-// State keys the main step saves for the post step. The runner passes them
-// back as STATE_<key>, case kept. The API key is never among them.
-const (
-	stateServerID      = "server_id"
-	stateRegistryURL   = "registry_url"
-	stateOperationID   = "operation_id"
-	stateLoginFinished = "login_finished"
-	stateLoginRefused  = "login_refused"
-	// stateServerName is the server's name from the login operation, so a
-	// failed logout can name the server (its ID is usually masked).
-	stateServerName = "server_name"
-)
+// stateKey is the one state key main saves for post; the runner passes it
+// back as STATE_login. The API key is never in it.
+const stateKey = "login"
 
 // Output names, as action.yml declares them.
 const (
@@ -30,24 +26,67 @@ const (
 	outputRegistryType = "registry_type"
 )
 
-// Limits on values from the API that become outputs or state.
-const (
-	maxRegistryURL  = 2048
-	maxRegistryType = 64
-)
+// maxRegistryType bounds the registry_type the API returns.
+const maxRegistryType = 64
 
-// loginState is what post needs to undo a login.
+// loginState is what post needs to undo a login. Main saves it before the
+// login request with no server (a marker: no login yet, and proof that state
+// can be written), then as soon as the API accepts the login, then once the
+// login has ended.
 type loginState struct {
-	ServerID, RegistryURL, OperationID string
+	ServerID    string `json:"server_id,omitempty"`
+	RegistryURL string `json:"registry_url,omitempty"`
+	// OperationID is the login's operation, or "" when the reply named no
+	// usable one.
+	OperationID string `json:"operation_id,omitempty"`
 	// Finished is true when main saw the login operation reach a terminal
 	// status, so post need not wait for it.
-	Finished bool
+	Finished bool `json:"finished,omitempty"`
 	// Refused is true when main saw docker login itself exit non-zero
 	// (refusedLogin): the server's docker config is unchanged, so there is
 	// nothing of ours to log out of.
-	Refused bool
+	Refused bool `json:"refused,omitempty"`
 	// ServerName is the server's name as the API gave it, or "".
-	ServerName string
+	ServerName string `json:"server_name,omitempty"`
+}
+
+// seal encodes s as one state value: its JSON and an HMAC-SHA256 of it keyed
+// by the API key, for the place it is saved (where), each in unpadded
+// base64url. A step without the key cannot make a value that open accepts,
+// nor move one from one place (or step) to another.
+func seal(s loginState, key, where string) string {
+	payload, err := json.Marshal(s)
+	if err != nil {
+		panic(err) // strings and booleans always encode
+	}
+	p := base64.RawURLEncoding.EncodeToString(payload)
+	return p + "." + base64.RawURLEncoding.EncodeToString(stateMAC(key, where, p))
+}
+
+// open decodes a value seal made with key for where. It fails when the value
+// is malformed or its MAC does not match: written by something other than
+// this step's main, with this key, for this place.
+func open(v, key, where string) (loginState, error) {
+	p, mac, _ := strings.Cut(v, ".")
+	got, err := base64.RawURLEncoding.DecodeString(mac)
+	if err != nil || !hmac.Equal(got, stateMAC(key, where, p)) {
+		return loginState{}, errors.New("it was not written by this step's login (its signature does not match)")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(p)
+	var s loginState
+	if err == nil {
+		err = json.Unmarshal(payload, &s)
+	}
+	if err != nil {
+		return loginState{}, fmt.Errorf("it cannot be decoded: %w", err)
+	}
+	return s, nil
+}
+
+func stateMAC(key, where, payload string) []byte {
+	m := hmac.New(sha256.New, []byte(key))
+	m.Write([]byte("docker-auth state v1\x00" + where + "\x00" + payload))
+	return m.Sum(nil)
 }
 
 // runnerName names the runner when it is act or one built on it (Gitea's and
@@ -66,20 +105,14 @@ func runnerName(getenv func(string) string) string {
 	return ""
 }
 
-// envPrefix starts the names of the GITHUB_ENV variables that carry a step's
-// state to its post step on act-family runners.
-const envPrefix = "DOCKER_AUTH_"
-
-// envStateName is the GITHUB_ENV variable that carries state key for the step
-// whose GITHUB_ACTION is step: DOCKER_AUTH_SERVER_ID_login for step "login".
+// envStateName is the GITHUB_ENV variable that carries the state of the
+// step whose GITHUB_ACTION is step: DOCKER_AUTH_STATE_login for step "login".
 // The step ID is encoded one to one: a-z and 0-9 are kept, every other byte
 // becomes _XX (its hex code), so two steps never share a name, and no name
 // contains "INPUT_" (act drops such variables from a step's environment).
-func envStateName(step, key string) string {
+func envStateName(step string) string {
 	var b strings.Builder
-	b.WriteString(envPrefix)
-	b.WriteString(strings.ToUpper(key))
-	b.WriteByte('_')
+	b.WriteString("DOCKER_AUTH_STATE_")
 	for i := 0; i < len(step); i++ {
 		c := step[i]
 		if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' {
@@ -91,53 +124,58 @@ func envStateName(step, key string) string {
 	return b.String()
 }
 
+// Where a sealed state is saved: the step's own state, or the GITHUB_ENV
+// copy of step (act's post step gets no STATE_*).
+const whereState = "state"
+
+func whereEnv(step string) string { return "env " + step }
+
 // stateWriter saves state for the post step: to GITHUB_STATE, and on an
 // act-family runner (runnerName) also to GITHUB_ENV under envStateName, the
 // one place act hands to the post container. Elsewhere GITHUB_ENV is left
 // alone: the runner passes STATE_*, and every later step would see the
-// variables.
+// variable.
 type stateWriter struct {
-	gh *githubactions.Action
-	// step is GITHUB_ACTION when state is mirrored to GITHUB_ENV, else "".
+	gh  *githubactions.Action
+	key string
+	// step is GITHUB_ACTION when state is copied to GITHUB_ENV, else "".
 	step string
 }
 
-func newStateWriter(gh *githubactions.Action, getenv func(string) string) stateWriter {
-	w := stateWriter{gh: gh}
+func newStateWriter(gh *githubactions.Action, getenv func(string) string, key string) stateWriter {
+	w := stateWriter{gh: gh, key: key}
 	if runnerName(getenv) != "" && getenv("GITHUB_ENV") != "" {
 		w.step = getenv("GITHUB_ACTION")
 	}
 	return w
 }
 
-// set saves one key.
-func (w stateWriter) set(key, value string) {
-	w.gh.SaveState(key, value)
-	if w.step != "" {
-		w.gh.SetEnv(envStateName(w.step, key), value)
+// save writes s, whole, to every place post may read it from. It fails when
+// a file cannot be written (a full disk, say).
+func (w stateWriter) save(s loginState) error {
+	err := fileCommand(func() { w.gh.SaveState(stateKey, seal(s, w.key, whereState)) })
+	if err == nil && w.step != "" {
+		err = fileCommand(func() { w.gh.SetEnv(envStateName(w.step), seal(s, w.key, whereEnv(w.step))) })
 	}
+	if err != nil {
+		return fmt.Errorf("cannot save the step's state for the post step: %w", err)
+	}
+	return nil
 }
 
-// save writes the login as soon as the API has accepted it, so the post step
-// can log out even if main then times out, fails or is cancelled.
-func (w stateWriter) save(s loginState) {
-	w.set(stateServerID, s.ServerID)
-	w.set(stateRegistryURL, s.RegistryURL)
-	if s.OperationID != "" { // a login reply without a usable one
-		w.set(stateOperationID, s.OperationID)
-	}
-}
-
-// finished records that main saw the login end, the server's name when it
-// can be a state value, and whether docker login itself was refused.
-func (w stateWriter) finished(op *reoclo.Operation) {
-	w.set(stateLoginFinished, "true")
-	if name := untrusted.Line(op.ServerName, 100); name != "" && untrusted.CheckValue(name, 100+len("…")) == nil {
-		w.set(stateServerName, name)
-	}
-	if refusedLogin(op) {
-		w.set(stateLoginRefused, "true")
-	}
+// fileCommand runs f, which writes a file command with go-githubactions,
+// and returns the error the library panics with when the file cannot be
+// written.
+func fileCommand(f func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if err, _ = r.(error); err == nil {
+				err = fmt.Errorf("%v", r)
+			}
+		}
+	}()
+	f()
+	return nil
 }
 
 // refusedLogin reports whether docker login ran on the server and exited
@@ -153,56 +191,31 @@ func refusedLogin(op *reoclo.Operation) bool {
 	return op.Result != nil && op.Result.ExitCode != nil && *op.Result.ExitCode != 0
 }
 
-// stateKeys are the keys main may save, in the order it saves them.
-var stateKeys = []string{stateServerID, stateRegistryURL, stateOperationID, stateLoginFinished, stateServerName, stateLoginRefused}
-
-// readState reads the main step's state: STATE_* when the runner passes any,
-// else, on an act-family runner, the GITHUB_ENV copy main left for this step
-// (envStateName of GITHUB_ACTION). ok is false when main never had a login
-// accepted: then there is nothing to undo. It fails when a value could not
-// have been written by main (a control character, an empty server ID…).
-func readState(getenv func(string) string) (s loginState, ok bool, err error) {
-	name := func(key string) string { return "STATE_" + key }
-	label := func(key string) string { return key }
-	present := false
-	for _, k := range stateKeys {
-		present = present || getenv(name(k)) != ""
+// readState reads the main step's state, sealed with key: STATE_login when
+// the runner passes it, else, on an act-family runner only, the GITHUB_ENV
+// copy main left for this step (envStateName of GITHUB_ACTION). ok is false
+// when main saved no accepted login: then there is nothing to undo. It
+// fails when the value was not sealed by this step's main with this key.
+func readState(getenv func(string) string, key string) (s loginState, ok bool, err error) {
+	v, where, name := getenv("STATE_"+stateKey), whereState, "STATE_"+stateKey
+	if step := getenv("GITHUB_ACTION"); v == "" && step != "" && runnerName(getenv) != "" {
+		v, where, name = getenv(envStateName(step)), whereEnv(step), envStateName(step)
 	}
-	if step := getenv("GITHUB_ACTION"); !present && step != "" && runnerName(getenv) != "" {
-		name = func(key string) string { return envStateName(step, key) }
-		label = name
-	}
-	s = loginState{
-		ServerID:    getenv(name(stateServerID)),
-		RegistryURL: getenv(name(stateRegistryURL)),
-		OperationID: getenv(name(stateOperationID)),
-		Finished:    getenv(name(stateLoginFinished)) == "true",
-		Refused:     getenv(name(stateLoginRefused)) == "true",
-		ServerName:  untrusted.Line(getenv(name(stateServerName)), 100),
-	}
-	if s.ServerID == "" && s.RegistryURL == "" && s.OperationID == "" {
+	if v == "" {
 		return loginState{}, false, nil
 	}
-	for _, k := range []string{stateServerID, stateRegistryURL, stateOperationID} {
-		if k == stateOperationID && s.OperationID == "" {
-			continue // the login reply named no usable operation: log out without waiting
-		}
-		if err := untrusted.CheckValue(getenv(name(k)), maxRegistryURL); err != nil {
-			return loginState{}, false, fmt.Errorf("saved state %s cannot be used: %w", label(k), err)
-		}
+	if s, err = open(v, key, where); err != nil {
+		return loginState{}, false, fmt.Errorf("saved state %s cannot be used: %w", name, err)
 	}
-	return s, true, nil
+	return s, s.ServerID != "", nil
 }
 
-// checkOutputs refuses registry values that cannot be written as single-line
-// outputs: a newline, a control character or the file-command delimiter
-// could forge other outputs.
-func checkOutputs(registryURL, registryType string) error {
-	if err := untrusted.CheckValue(registryURL, maxRegistryURL); err != nil {
-		return fmt.Errorf("the API returned a registry_url that cannot be an output: %w", err)
-	}
-	if err := untrusted.CheckValue(registryType, maxRegistryType); err != nil {
-		return fmt.Errorf("the API returned a registry_type that cannot be an output: %w", err)
+// checkOutput refuses a value from the API that cannot be written as output
+// name, a single line: a newline, a control character or the file-command
+// delimiter could forge other outputs.
+func checkOutput(name, v string, limit int) error {
+	if err := untrusted.CheckValue(v, limit); err != nil {
+		return fmt.Errorf("the API returned a %s that cannot be an output: %w", name, err)
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ const (
 	resultFailed       = "Failed"
 	resultLoggedOut    = "Logged out"
 	resultNotLoggedOut = "Not logged out"
+	resultLogoutSent   = "Logout sent"
 )
 
 // stepSummary is what one step (main or post) adds to the job summary: a

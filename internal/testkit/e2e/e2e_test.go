@@ -8,6 +8,8 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -164,7 +166,7 @@ func TestMainThenPost(t *testing.T) {
 			require.False(t, main.Failed, main.LogText())
 			opID := w.api.Operations()[0].ID
 			assert.Equal(t, map[string]string{"operation_id": opID, "registry_url": "ghcr.io", "registry_type": "ghcr"}, main.Outputs)
-			assert.Equal(t, map[string]string{"server_id": serverID, "registry_url": "ghcr.io", "operation_id": opID, "login_finished": "true", "server_name": "prod-api"}, main.State)
+			assert.Equal(t, map[string]any{"server_id": serverID, "registry_url": "ghcr.io", "operation_id": opID, "finished": true, "server_name": "prod-api"}, saved(t, main.State["login"]))
 			assert.Contains(t, main.LogText(), "Logged in to ghcr.io on server prod-api (operation "+opID+", ")
 			assert.Contains(t, main.Summary, "| ghcr.io | ghcr | prod-api | `"+opID+"` |")
 			assert.Equal(t, []string{apiKey}, main.Masks)
@@ -301,7 +303,7 @@ func TestServerOutputStaysData(t *testing.T) {
 	main := w.main(context.Background(), s)
 	assert.True(t, main.Failed)
 	assert.Empty(t, main.Outputs, "no output forged")
-	assert.Equal(t, serverID, main.State["server_id"], "state not rewritten")
+	assert.Equal(t, serverID, saved(t, main.State["login"])["server_id"], "state not rewritten")
 	assert.Empty(t, main.Masks[1:], "no mask added by the server")
 	for _, a := range main.Annotations {
 		assert.NotContains(t, a.Message, "forged")
@@ -326,7 +328,7 @@ func TestLegacyCommandsInAPIStringsStayData(t *testing.T) {
 	main := w.main(context.Background(), s)
 	require.False(t, main.Failed, main.LogText())
 	assert.Equal(t, "ghcr", main.Outputs["registry_type"])
-	assert.Equal(t, evilServer, main.State["server_id"])
+	assert.Equal(t, evilServer, saved(t, main.State["login"])["server_id"])
 	assert.Contains(t, main.LogText(), "on server prod ## [set-output")
 	post := w.post(s, main)
 	assert.False(t, post.Failed)
@@ -387,7 +389,7 @@ func TestCancelStopsPromptlyAndPostCleansUp(t *testing.T) {
 	assert.NotEqual(t, 0, main.ExitCode)
 	assert.Less(t, stoppedAfter, time.Second, "stops within a second of SIGINT")
 	assert.Contains(t, main.LogText(), "Error: cancelled (received interrupt) waiting for operation")
-	assert.NotEmpty(t, main.State["operation_id"], "state saved before polling")
+	assert.NotEmpty(t, saved(t, main.State["login"])["operation_id"], "state saved before polling")
 
 	post := w.post(s, main)
 	assert.False(t, post.Failed)
@@ -412,7 +414,7 @@ func TestCancelWhileTheLoginIsInFlight(t *testing.T) {
 	assert.Less(t, stoppedAfter, 3*time.Second, "waited for the reply, not for SIGTERM")
 	assert.GreaterOrEqual(t, stoppedAfter, 900*time.Millisecond, "waited for the reply")
 	opID := w.api.Operations()[0].ID
-	assert.Equal(t, opID, main.State["operation_id"], "the late reply was saved")
+	assert.Equal(t, opID, saved(t, main.State["login"])["operation_id"], "the late reply was saved")
 	assert.Contains(t, main.LogText(), "Error: cancelled (received interrupt) waiting for operation "+opID)
 	assert.Equal(t, []string{"POST /registry-auth/login"}, w.requests(), "no poll after SIGINT")
 
@@ -434,5 +436,16 @@ func TestUnreachableAPIWithAShortTimeout(t *testing.T) {
 	require.NotEmpty(t, main.Annotations)
 	msg := main.Annotations[0].Message
 	assert.Regexp(t, `^start the login: cannot reach the API: POST `+closed.URL+`/api/automation/v1/registry-auth/login failed on \d attempts \(timed out after 1s\); last error: dial tcp [^;]*connection refused; check api_url, and that this runner can reach it`, msg)
-	assert.Empty(t, main.State)
+	assert.Empty(t, saved(t, main.State["login"]), "only the marker")
+}
+
+// saved is what a state value main sealed holds (its payload, unchecked).
+func saved(t *testing.T, v string) map[string]any {
+	t.Helper()
+	payload, _, _ := strings.Cut(v, ".")
+	b, err := base64.RawURLEncoding.DecodeString(payload)
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(b, &m))
+	return m
 }
