@@ -50,7 +50,7 @@ func TestMainLogsIn(t *testing.T) {
 		assert.Equal(t, loginState{ServerID: serverID, RegistryURL: "ghcr.io", OperationID: opID, Finished: true, ServerName: "prod-api"},
 			res.login)
 		assert.Len(t, res.state, 1, "one state key")
-		assert.Contains(t, res.stdout, fmt.Sprintf("Logged in to ghcr.io on server prod-api (operation %s, 0.3 s)\n", opID))
+		assert.Contains(t, res.stdout, fmt.Sprintf("Logged in to ghcr.io on server prod-api (operation %s, 0.4 s)\n", opID))
 		assert.True(t, strings.HasPrefix(res.stdout, "::add-mask::"+testKey+"\n"), "the key is masked before anything else is printed")
 
 		reqs := e.requests()
@@ -80,14 +80,14 @@ func TestMainSummary(t *testing.T) {
 		want  func(opID string) string
 	}{
 		{"logged in", func(*testEnv) {}, func(opID string) string {
-			return "### Registry login\n\n" + table + "| Logged in | ghcr.io | ghcr | prod-api | `" + opID + "` | 0.3 s |\n\n"
+			return "### Registry login\n\n" + table + "| Logged in | ghcr.io | ghcr | prod-api | `" + opID + "` | 0.4 s |\n\n"
 		}},
 		{"refused by the registry", func(e *testEnv) {
 			e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: 400 * time.Millisecond,
 				Status: fakeapi.StatusFailed, Result: fakeapi.Result{ExitCode: 1, Stderr: "Error response from daemon: Get \"https://ghcr.io/v2/\": denied: [denied] *x* <b>|"}})
 			e.inputs["credential_id"] = otherCred
 		}, func(opID string) string {
-			return "### Registry login\n\n" + table + "| Failed | ghcr.io | ghcr | prod-api | `" + opID + "` | 0.4 s |\n\n" +
+			return "### Registry login\n\n" + table + "| Failed | ghcr.io | ghcr | prod-api | `" + opID + "` | 0.6 s |\n\n" +
 				"**Reason:** docker login failed on server prod-api (operation " + opID + ", status failed, exit code 1): " +
 				"Error response from daemon: Get &#34;https://ghcr.io/v2/&#34;: denied: \\[denied\\] \\*x\\* &lt;b&gt;\\|; " +
 				"check the user name and password or token stored with this credential in Reoclo, " +
@@ -288,8 +288,8 @@ func TestMainTimeoutWhilePollsFailHasNoAgentHint(t *testing.T) {
 		e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: fakeapi.Never})
 		e.inputs["credential_id"] = otherCred
 		e.inputs["timeout"] = "5"
-		// After the first poll (at 55 ms) saw "running", before the second.
-		time.AfterFunc(100*time.Millisecond, func() {
+		// After the first poll (at 200 ms) saw "running", before the second.
+		time.AfterFunc(300*time.Millisecond, func() {
 			e.api.Script(fakeapi.RouteOperation, fakeapi.Fault{Status: 503, Times: fakeapi.Forever})
 		})
 		res := e.run(context.Background(), RoleMain, nil)
@@ -412,8 +412,8 @@ func TestMainCancelled(t *testing.T) {
 		e.inputs["credential_id"] = otherCred
 		ctx, cancel := context.WithCancelCause(context.Background())
 		defer cancel(nil)
-		// After the second poll (at 115.5 ms), before the third (182.05 ms).
-		time.AfterFunc(150*time.Millisecond, func() { cancel(&CancelledError{Signal: interrupt{}}) })
+		// After the second poll (at 370 ms), before the third (582.5 ms).
+		time.AfterFunc(500*time.Millisecond, func() { cancel(&CancelledError{Signal: interrupt{}}) })
 		res := e.run(ctx, RoleMain, nil)
 		assert.Equal(t, 1, res.code)
 		assert.Contains(t, res.stdout, "::error::cancelled (received interrupt) waiting for operation")

@@ -80,7 +80,7 @@ func TestPostFollowsA202Logout(t *testing.T) {
 		assert.Greater(t, len(reqs), 2, "the running logout is polled")
 		assert.Empty(t, e.api.LoggedIn(), "reported only once the logout finished")
 		assert.Contains(t, post.stdout, "Logged out of ghcr.io (operation ")
-		assert.Contains(t, post.stdout, ", 0.7 s)")
+		assert.Contains(t, post.stdout, ", 0.8 s)")
 	})
 }
 
@@ -239,7 +239,7 @@ func TestPostSummary(t *testing.T) {
 		want   func(opID string) string
 	}{
 		{"logged out", func(e *testEnv) { e.api.SetLogoutDuration(700 * time.Millisecond) }, false, func(opID string) string {
-			return "### Registry logout\n\n" + table + "| Logged out | ghcr.io | prod-api | `" + opID + "` | 0.7 s |\n\n"
+			return "### Registry logout\n\n" + table + "| Logged out | ghcr.io | prod-api | `" + opID + "` | 0.8 s |\n\n"
 		}},
 		{"kept", func(e *testEnv) { e.inputs["cleanup"] = "false" }, false, func(string) string {
 			return "### Registry logout\n\nKept logged in: cleanup is 'false', so nothing was sent.\n\n"
@@ -251,7 +251,7 @@ func TestPostSummary(t *testing.T) {
 			e.api.SetLogout(fakeapi.Logout{Duration: time.Second, Status: fakeapi.StatusFailed,
 				Result: fakeapi.Result{ExitCode: 1, Stderr: "cannot reach docker daemon"}})
 		}, false, func(opID string) string {
-			return "### Registry logout\n\n" + table + "| Not logged out | ghcr.io | prod-api | `" + opID + "` | 1.0 s |\n\n" +
+			return "### Registry logout\n\n" + table + "| Not logged out | ghcr.io | prod-api | `" + opID + "` | 1.1 s |\n\n" +
 				"**Reason:** docker logout failed on server prod-api (operation " + opID + ", status failed, exit code 1): cannot reach docker daemon\n\n"
 		}},
 		{"bad input", func(e *testEnv) { e.inputs["timeout"] = "0" }, false, func(string) string {

@@ -37,7 +37,7 @@ func TestLogoutStepLogsOut(t *testing.T) {
 		assert.Equal(t, logoutPath, reqs[0])
 		assert.Greater(t, len(reqs), 1, "the running logout is followed")
 		assert.Contains(t, res.stdout, "Logged out of ghcr.io (operation ")
-		assert.Contains(t, res.stdout, ", 0.7 s)")
+		assert.Contains(t, res.stdout, ", 0.8 s)")
 		assert.Empty(t, e.api.LoggedIn())
 		assert.Empty(t, res.files["GITHUB_STATE"])
 		assert.Empty(t, res.files["GITHUB_ENV"])

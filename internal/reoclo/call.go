@@ -104,7 +104,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 func (c *Client) retrying(cl *call) *retryablehttp.Client {
 	return &retryablehttp.Client{
 		HTTPClient: &http.Client{
-			Transport:     &loggingTransport{next: c.transport, log: c.log, call: cl},
+			Transport:     &loggingTransport{next: c.transport, log: c.log, call: cl, rate: &c.rate},
 			Timeout:       attemptTimeout,
 			CheckRedirect: sameOriginOnly(c.base),
 		},

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -31,6 +32,34 @@ type Client struct {
 	log       Logger
 	// transport sends the attempts: newHTTPTransport, or what WithTransport gave.
 	transport http.RoundTripper
+	// rate is the key's budget as the last reply that told of it said.
+	rate rateState
+}
+
+// rateState keeps the budget the last reply with rate-limit headers gave.
+type rateState struct {
+	mu     sync.Mutex
+	budget budget
+	known  bool
+}
+
+// observe records the budget resp's headers give, if any.
+func (r *rateState) observe(resp *http.Response, now time.Time) {
+	if b, ok := parseBudget(resp.Header, now); ok {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.budget, r.known = b, true
+	}
+}
+
+// pace is budget.pace of the last budget seen, or 0 when no reply told one.
+func (r *rateState) pace(now time.Time) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.known {
+		return 0
+	}
+	return r.budget.pace(now)
 }
 
 // Logger receives one debug line per HTTP attempt. githubactions.Action is one.

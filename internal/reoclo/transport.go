@@ -58,6 +58,7 @@ type loggingTransport struct {
 	next http.RoundTripper
 	log  Logger
 	call *call // numbers the attempts
+	rate *rateState
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -74,6 +75,7 @@ func (t *loggingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		return nil, err
 	}
 	t.log.Debugf("%s %s -> %d (attempt %d, %s)", req.Method, req.URL.Path, resp.StatusCode, attempt, took)
+	t.rate.observe(resp, time.Now())
 	return resp, nil
 }
 

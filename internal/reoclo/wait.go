@@ -10,28 +10,44 @@ import (
 	"github.com/reoclo/docker-auth/internal/untrusted"
 )
 
-// The poll schedule. The next poll is sent pollSlack plus a pollShare-th of
-// the time already waited after the previous one was sent, and at most
-// pollMax after it. So an operation that ends T after the wait began is seen
-// done at most T/10 + 55 ms after it ended (and at most 5 s after it), for
-// every T: the step stays within 10% + 70 ms of the login's own time, which
-// leaves ~15 ms for start-up, the login request and the last poll.
+// The poll schedule. Follow polls an operation it has just started
+// pollFirst after the start, then each next poll pollSlack plus a
+// pollShare-th of the time already waited after the one before, and at most
+// pollMax after it. An operation that ends T after the start (T ≥ 0.1 s) is
+// then seen done at most T/4 + 110 ms after it ended, and at most 4.9 s
+// after: the step ends within 25% of T + 150 ms of the login's end, and
+// within 5 s of it, leaving 40 ms (0.1 s) for the login request, the last
+// poll, start-up and exit. A 0.3 s login is seen at 0.37 s.
 //
-// That bound costs requests that grow with the logarithm of T: 6 for a
-// 0.3 s login, 21 for 3 s, 44 for 30 s, 63 for 120 s (the POST included).
-// Fewer requests for a 3 s login (say 12) would need polls about 30% of the
-// time waited apart, and a 1 s login could then be seen 0.35 s late: this
-// schedule puts the step's time first. See the README's Performance section.
+// Each request spent is taken from the key's budget, 100 requests a minute
+// by default and shared by every Reoclo step and job that uses the key, so
+// the schedule spaces polls as widely as that bound allows: the gap grows
+// with the time waited (a quarter of it) instead of staying short. It costs
+// 3 requests for a 0.3 s login (the POST included), 10 for 3 s, 20 for 30 s
+// and 38 for 120 s; a 0.3 s login and a 0.2 s logout cost 5 in all.
+// TestPollSchedule holds both to their bounds for every T from 0.1 s to 10
+// minutes.
 const (
-	pollSlack = 55 * time.Millisecond
-	pollShare = 10
-	pollMax   = 5 * time.Second
+	pollFirst = 200 * time.Millisecond
+	pollSlack = 110 * time.Millisecond
+	pollShare = 4
+	pollMax   = 4900 * time.Millisecond
 )
 
 // PollInterval returns the time from one poll of an operation to the next
 // when the first was sent elapsed after the wait began.
 func PollInterval(elapsed time.Duration) time.Duration {
 	return min(pollSlack+max(elapsed, 0)/pollShare, pollMax)
+}
+
+// PollSchedule returns the times, after Follow began, at which it polls an
+// operation that never ends, up to limit, when polls take no time.
+func PollSchedule(limit time.Duration) []time.Duration {
+	var at []time.Duration
+	for t := pollFirst; t <= limit; t += PollInterval(t) {
+		at = append(at, t)
+	}
+	return at
 }
 
 // WaitError reports that Wait gave up before the operation reached a
@@ -97,11 +113,11 @@ func (c *Client) Wait(ctx context.Context, id, serverID string) (*Operation, err
 }
 
 // Follow is Wait for an operation the API has just started: its first poll
-// comes PollInterval(0) after the call, not at once, since the operation
-// cannot have ended before then but by chance.
+// comes pollFirst after the call, not at once, since the operation cannot
+// have ended before then but by chance.
 func (c *Client) Follow(ctx context.Context, id, serverID string) (*Operation, error) {
 	start := time.Now()
-	if err := sleep(ctx, PollInterval(0)); err != nil {
+	if err := sleep(ctx, pollFirst); err != nil {
 		return nil, &WaitError{OperationID: id, Cause: context.Cause(ctx)}
 	}
 	return c.wait(ctx, id, serverID, start)
@@ -142,8 +158,9 @@ func (c *Client) wait(ctx context.Context, id, serverID string, start time.Time)
 			c.log.Debugf("polling operation %s failed, will try again: %v", id, err)
 		}
 		// The schedule counts from when each poll was sent, so the time a
-		// poll takes does not delay the next.
-		pause := max(0, sent+PollInterval(sent)-time.Since(start))
+		// poll takes does not delay the next; a key's budget running low
+		// (rate-limit headers) spreads the polls further.
+		pause := max(0, sent+PollInterval(sent)-time.Since(start), c.rate.pace(time.Now()))
 		if err := sleep(ctx, pause); err != nil {
 			return nil, &WaitError{OperationID: id, Last: last, LastErr: lastErr, Cause: err}
 		}

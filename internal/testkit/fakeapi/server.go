@@ -35,6 +35,7 @@ type Server struct {
 	loggedIn map[string]map[string]struct{}
 	faults   map[Route][]*scripted
 	requests []Request
+	limiter  limiter
 }
 
 // New returns a fake API with no keys, servers or credentials, whose logouts
@@ -188,7 +189,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			resp = detail(http.StatusMethodNotAllowed, "Method Not Allowed")
 			resp.header.Set("Allow", allow)
 		default:
-			resp = s.handle(route, opID, r.Header, body, now)
+			resp = s.limit(r.Header, now, func() response { return s.handle(route, opID, r.Header, body, now) })
 		}
 		if f != nil {
 			resp = f.deliver(resp)
