@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,8 +66,8 @@ type Deps struct {
 	// Version names this build in the User-Agent.
 	Version string
 	// Transport, when set, sends the API client's requests instead of its
-	// own HTTP/1.1 transport (reoclo.WithTransport): tests serve the fake
-	// API in memory, inside a testing/synctest bubble.
+	// own transport: tests serve the fake API in memory, inside a
+	// testing/synctest bubble.
 	Transport http.RoundTripper
 }
 
@@ -77,18 +76,30 @@ func DefaultDeps(version string) Deps {
 	return Deps{Getenv: os.Getenv, LookupEnv: os.LookupEnv, Stdout: os.Stdout, Version: version}
 }
 
-// Run runs the role named by args[0] and returns the process exit code: 0 on
-// success, 1 when the main step or the logout step fails. The post step
-// returns 0 even when the logout fails, or panics: that is a warning, never
-// a failed job.
-func Run(ctx context.Context, args []string, d Deps) (code int) {
+// step is one run of a role: the runner's commands and files (gh), the
+// surroundings, the step's inputs and, once they are read, its API client
+// and timeout.
+type step struct {
+	gh      *githubactions.Action
+	d       Deps
+	in      config.GetInputFunc
+	api     *reoclo.Client
+	timeout time.Duration
+}
+
+// Run runs the role named by args[0] with the two stops WithSignals gives
+// (ctx, then hard), writes its section of the job summary and returns the
+// process exit code: 0 on success, 1 when the main step or the logout step
+// fails. The post step returns 0 even when the logout fails, or panics:
+// that is a warning, never a failed job.
+func Run(ctx, hard context.Context, args []string, d Deps) (code int) {
 	gh := githubactions.New(githubactions.WithWriter(d.Stdout), githubactions.WithGetenv(d.Getenv))
 	role := RoleMain
 	if len(args) > 0 {
 		role = RoleOf(args[0])
 	}
 	defer func() {
-		// go-githubactions panics when it cannot write a file command.
+		// go-githubactions panics when it cannot write a command.
 		if r := recover(); r != nil {
 			if role == RolePost {
 				gh.Warningf("%v", r)
@@ -99,16 +110,25 @@ func Run(ctx context.Context, args []string, d Deps) (code int) {
 			code = 1
 		}
 	}()
-
-	run := runMain
+	s := &step{gh: gh, d: d}
+	var rep report
+	var err error
 	switch role {
 	case RolePost:
-		runPost(ctx, gh, d)
-		return 0
+		s.in = s.inputs(config.Defaults())
+		rep = s.post(ctx, hard)
 	case RoleLogout:
-		run = runLogoutStep
+		s.in = s.inputs(config.LogoutDefaults())
+		rep, err = s.logoutStep(ctx, hard)
+	default:
+		s.in = s.inputs(config.Defaults())
+		rep, err = s.login(ctx, hard)
 	}
-	if err := run(ctx, gh, d); err != nil {
+	if err != nil {
+		rep.Reason = err.Error()
+	}
+	s.summarise(rep)
+	if err != nil {
 		gh.Errorf("%v", err)
 		return 1
 	}
@@ -118,78 +138,42 @@ func Run(ctx context.Context, args []string, d Deps) (code int) {
 // inputs reads the step's inputs as githubactions.Action.GetInput does
 // (INPUT_<NAME>, trimmed), except that an input whose variable is absent
 // altogether gets its default from defaults: act's post step passes only the
-// keys under `with:`, not action.yml's defaults.
-func (d Deps) inputs(defaults map[string]string) config.GetInputFunc {
-	lookup := d.LookupEnv
+// keys under `with:`, not action.yml's defaults. The API key is registered
+// with the runner's log masking before anything else can print it.
+func (s *step) inputs(defaults map[string]string) config.GetInputFunc {
+	lookup := s.d.LookupEnv
 	if lookup == nil {
 		lookup = func(k string) (string, bool) {
-			v := d.Getenv(k)
+			v := s.d.Getenv(k)
 			return v, v != ""
 		}
 	}
-	return func(name string) string {
+	in := func(name string) string {
 		v, ok := lookup("INPUT_" + strings.ToUpper(strings.ReplaceAll(name, " ", "_")))
 		if !ok {
 			return defaults[name]
 		}
 		return strings.TrimSpace(v)
 	}
-}
-
-// readInputs returns the step's inputs (Deps.inputs with defaults), having
-// registered the API key with the runner's log masking before anything else
-// can print it.
-func readInputs(gh *githubactions.Action, d Deps, defaults map[string]string) config.GetInputFunc {
-	in := d.inputs(defaults)
 	if key := in(config.InputAPIKey); key != "" {
-		gh.AddMask(key)
+		s.gh.AddMask(key)
 	}
 	return in
 }
 
-// newClient builds the API client with the step's logger and User-Agent.
-func newClient(gh *githubactions.Action, d Deps, api *url.URL, key string) *reoclo.Client {
+// connect sets the step's API client and timeout from a, its inputs.
+func (s *step) connect(a config.Access) {
+	s.api, s.timeout = s.client(a), a.Timeout
+}
+
+// client returns an API client for a, with the step's logger and User-Agent.
+func (s *step) client(a config.Access) *reoclo.Client {
 	opts := []reoclo.Option{
-		reoclo.WithLogger(gh),
-		reoclo.WithUserAgent(fmt.Sprintf("reoclo-docker-auth/%s (+https://github.com/reoclo/docker-auth) Go-http-client", d.Version)),
+		reoclo.WithLogger(s.gh),
+		reoclo.WithUserAgent(fmt.Sprintf("reoclo-docker-auth/%s (+https://github.com/reoclo/docker-auth) Go-http-client", s.d.Version)),
 	}
-	if d.Transport != nil {
-		opts = append(opts, reoclo.WithTransport(d.Transport))
+	if s.d.Transport != nil {
+		opts = append(opts, reoclo.WithTransport(s.d.Transport))
 	}
-	return reoclo.New(api, key, opts...)
-}
-
-// TimeoutError is the cause of a step's context when its timeout runs out.
-type TimeoutError struct {
-	After time.Duration
-}
-
-// Error implements error: "timed out after 120s".
-func (e *TimeoutError) Error() string {
-	return "timed out after " + seconds(e.After)
-}
-
-// withTimeout bounds ctx by a time limit, with a *TimeoutError cause that
-// says so.
-func withTimeout(ctx context.Context, after time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeoutCause(ctx, after, &TimeoutError{After: after})
-}
-
-// seconds formats a duration as "120s" or "7.5s".
-func seconds(d time.Duration) string {
-	if d%time.Second == 0 {
-		return fmt.Sprintf("%ds", d/time.Second)
-	}
-	return fmt.Sprintf("%.3gs", d.Seconds())
-}
-
-// requireEnv fails when the runner did not provide a file command path the
-// step needs: the binary was not started as an action step.
-func requireEnv(getenv func(string) string, names ...string) error {
-	for _, n := range names {
-		if getenv(n) == "" {
-			return fmt.Errorf("%s is not set: docker-auth must run as a GitHub Actions step", n)
-		}
-	}
-	return nil
+	return reoclo.New(a.API, a.APIKey, opts...)
 }

@@ -15,15 +15,15 @@ import (
 	"github.com/reoclo/docker-auth/internal/testkit/memnet"
 )
 
-// twoLevels returns a step context as WithSignals gives it, with functions
-// that stand for the runner's SIGINT (soft) and SIGTERM (hard).
-func twoLevels(t *testing.T) (ctx context.Context, sigint, sigterm func()) {
+// twoLevels returns a step's two stops as WithSignals gives them, with
+// functions that stand for the runner's SIGINT and SIGTERM.
+func twoLevels(t *testing.T) (ctx, hard context.Context, sigint, sigterm func()) {
 	t.Helper()
 	hard, cancelHard := context.WithCancelCause(context.Background())
-	soft, cancelSoft := context.WithCancelCause(hard)
+	ctx, cancel := context.WithCancelCause(hard)
 	t.Cleanup(func() { cancelHard(nil) })
-	return withHard(soft, hard),
-		func() { cancelSoft(&CancelledError{Signal: interrupt{}}) },
+	return ctx, hard,
+		func() { cancel(&CancelledError{Signal: interrupt{}}) },
 		func() { cancelHard(&CancelledError{Signal: terminated{}}) }
 }
 
@@ -52,9 +52,9 @@ func (e *testEnv) onLoginAnswerAfter(d time.Duration, f func()) {
 func TestMainCancelledWhileTheLoginIsInFlight(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newTestEnv(t)
-		ctx, sigint, _ := twoLevels(t)
+		ctx, hard, sigint, _ := twoLevels(t)
 		e.onLogin(sigint)
-		res := e.run(ctx, RoleMain, nil)
+		res := e.runStopped(ctx, hard, RoleMain, nil)
 		assert.Equal(t, 1, res.code)
 		assert.Contains(t, res.stdout, "::error::cancelled (received interrupt) waiting for operation")
 		ops := e.api.Operations()
@@ -63,7 +63,7 @@ func TestMainCancelledWhileTheLoginIsInFlight(t *testing.T) {
 			"the reply came after SIGINT and was saved")
 		assert.Equal(t, []string{loginPath}, e.requests(), "no poll after the cancel")
 
-		post := e.run(context.Background(), RolePost, res.state)
+		post := e.run(RolePost, res.state)
 		assert.Equal(t, 0, post.code)
 		assert.Contains(t, post.stdout, "Logged out of ghcr.io")
 		time.Sleep(time.Hour)
@@ -87,10 +87,10 @@ func TestMainOnSIGTERMWhileTheLoginIsInFlight(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newTestEnv(t)
-				ctx, _, sigterm := twoLevels(t)
+				ctx, hard, _, sigterm := twoLevels(t)
 				e.onLoginAnswerAfter(tc.reply, sigterm)
 				start := time.Now()
-				res := e.run(ctx, RoleMain, nil)
+				res := e.runStopped(ctx, hard, RoleMain, nil)
 				assert.Equal(t, 1, res.code)
 				assert.Contains(t, res.stdout, tc.want)
 				assert.LessOrEqual(t, time.Since(start), loginLinger, "within the runner's 2.5 s before SIGKILL")
@@ -100,7 +100,7 @@ func TestMainOnSIGTERMWhileTheLoginIsInFlight(t *testing.T) {
 				}
 				assert.Equal(t, []string{loginPath}, e.requests(), "no poll")
 				assert.Equal(t, loginState{ServerID: serverID, RegistryURL: "ghcr.io", OperationID: e.api.Operations()[0].ID}, res.login)
-				post := e.run(context.Background(), RolePost, res.state)
+				post := e.run(RolePost, res.state)
 				assert.Contains(t, post.stdout, "Logged out of ghcr.io")
 				time.Sleep(time.Hour)
 				assert.Empty(t, e.api.LoggedIn())
@@ -116,10 +116,10 @@ func TestPostCancelledWhileTheLogoutRuns(t *testing.T) {
 		e := newTestEnv(t)
 		state := loggedIn(t, e)
 		e.api.SetLogoutDuration(time.Minute)
-		ctx, sigint, _ := twoLevels(t)
+		ctx, hard, sigint, _ := twoLevels(t)
 		start := time.Now()
 		time.AfterFunc(time.Second, sigint)
-		post := e.run(ctx, RolePost, state)
+		post := e.runStopped(ctx, hard, RolePost, state)
 		assert.Equal(t, 0, post.code)
 		assert.Equal(t, time.Second, time.Since(start), "stopped at the SIGINT")
 		ops := e.api.Operations()
@@ -152,11 +152,11 @@ func TestPostCancelledWhileWaitingForTheLogin(t *testing.T) {
 				e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: tc.login})
 				e.inputs["credential_id"] = otherCred
 				e.inputs["timeout"] = "1"
-				res := e.run(context.Background(), RoleMain, nil)
+				res := e.run(RoleMain, nil)
 				require.Contains(t, res.stdout, "timed out after 1s")
 
 				e.inputs["timeout"] = "120"
-				ctx, sigint, sigterm := twoLevels(t)
+				ctx, hard, sigint, sigterm := twoLevels(t)
 				start := time.Now()
 				// Between post's second and third poll of the login.
 				time.AfterFunc(80*time.Millisecond, func() {
@@ -166,7 +166,7 @@ func TestPostCancelledWhileWaitingForTheLogin(t *testing.T) {
 						sigint()
 					}
 				})
-				post := e.run(ctx, RolePost, res.state)
+				post := e.runStopped(ctx, hard, RolePost, res.state)
 				assert.Equal(t, 0, post.code)
 				reqs := e.requests()
 				if tc.wantLogout {
@@ -212,7 +212,7 @@ func TestMainSavesWhatPostNeedsFromAnUnusableReply(t *testing.T) {
 				e := newTestEnv(t)
 				e.api.AddCredential(tc.cred)
 				e.inputs["credential_id"] = otherCred
-				res := e.run(context.Background(), RoleMain, nil)
+				res := e.run(RoleMain, nil)
 				assert.Equal(t, 1, res.code)
 				assert.Contains(t, res.stdout, tc.wantError)
 				assert.Empty(t, res.outputs)
@@ -224,7 +224,7 @@ func TestMainSavesWhatPostNeedsFromAnUnusableReply(t *testing.T) {
 					assert.Empty(t, res.login.OperationID)
 				}
 
-				post := e.run(context.Background(), RolePost, res.state)
+				post := e.run(RolePost, res.state)
 				assert.Equal(t, 0, post.code)
 				assert.Contains(t, post.stdout, tc.wantPost)
 				reqs := e.requests()

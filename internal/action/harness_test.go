@@ -15,7 +15,7 @@ import (
 
 	"github.com/reoclo/docker-auth/internal/testkit/fakeapi"
 	"github.com/reoclo/docker-auth/internal/testkit/memnet"
-	"github.com/reoclo/docker-auth/internal/testkit/runner"
+	"github.com/reoclo/docker-auth/internal/testkit/binary"
 )
 
 const (
@@ -113,7 +113,13 @@ type stepResult struct {
 
 // run runs one role in-process with fresh file-command files, as the runner
 // gives each step. For the post role, state is the main step's.
-func (e *testEnv) run(ctx context.Context, role Role, state map[string]string) *stepResult {
+func (e *testEnv) run(role Role, state map[string]string) *stepResult {
+	e.t.Helper()
+	return e.runStopped(context.Background(), context.Background(), role, state)
+}
+
+// runStopped is run with the two stops WithSignals would give.
+func (e *testEnv) runStopped(ctx, hard context.Context, role Role, state map[string]string) *stepResult {
 	e.t.Helper()
 	dir := e.t.TempDir()
 	vars := map[string]string{}
@@ -143,7 +149,7 @@ func (e *testEnv) run(ctx context.Context, role Role, state map[string]string) *
 		v, ok := vars[k]
 		return v, ok
 	}
-	code := Run(ctx, []string{argv0}, Deps{
+	code := Run(ctx, hard, []string{argv0}, Deps{
 		Getenv: func(k string) string {
 			v, _ := lookup(k)
 			return v
@@ -175,12 +181,8 @@ func (e *testEnv) run(ctx context.Context, role Role, state map[string]string) *
 // parsePairs reads a file command file by the runner's rules.
 func parsePairs(t *testing.T, data []byte) map[string]string {
 	t.Helper()
-	pairs, err := runner.ParseFileCommand(data)
+	m, err := binary.ParseFileCommand(data)
 	require.NoError(t, err, "the runner would reject this file:\n%s", data)
-	m := map[string]string{}
-	for _, p := range pairs {
-		m[p.Name] = p.Value
-	}
 	return m
 }
 

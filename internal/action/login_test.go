@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -40,7 +42,7 @@ func TestRoleOf(t *testing.T) {
 func TestMainLogsIn(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newTestEnv(t)
-		res := e.run(context.Background(), RoleMain, nil)
+		res := e.run(RoleMain, nil)
 		require.Equal(t, 0, res.code, res.stdout)
 
 		ops := e.api.Operations()
@@ -108,7 +110,7 @@ func TestMainSummary(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newTestEnv(t)
 				tc.setup(e)
-				res := e.run(context.Background(), RoleMain, nil)
+				res := e.run(RoleMain, nil)
 				opID := ""
 				if ops := e.api.Operations(); len(ops) > 0 {
 					opID = ops[0].ID
@@ -132,7 +134,7 @@ func TestGiteaProvider(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newTestEnv(t)
 		e.env["GITEA_ACTIONS"] = "true"
-		res := e.run(context.Background(), RoleMain, nil)
+		res := e.run(RoleMain, nil)
 		require.Equal(t, 0, res.code, res.stdout)
 		op := e.api.Operations()[0]
 		assert.Equal(t, "gitea_actions", op.RunContext["provider"])
@@ -155,14 +157,14 @@ func TestMainRejectsBadInputsBeforeAnyRequest(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newTestEnv(t)
 				e.inputs[tc.input] = tc.value
-				res := e.run(context.Background(), RoleMain, nil)
+				res := e.run(RoleMain, nil)
 				assert.Equal(t, 1, res.code)
 				assert.Contains(t, res.stdout, "::error::"+tc.want)
 				assert.Empty(t, e.requests(), "nothing is sent")
 				assert.Zero(t, res.login)
 				assert.Empty(t, res.outputs)
 
-				post := e.run(context.Background(), RolePost, res.state)
+				post := e.run(RolePost, res.state)
 				assert.Equal(t, 0, post.code)
 				assert.Empty(t, e.requests(), "post sends nothing either")
 				assert.Contains(t, post.stdout, "No login to undo: the main step did not start one.")
@@ -200,13 +202,13 @@ func TestMainExplainsAPIErrorsAfterOneRequest(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newTestEnv(t)
 				tc.setup(e)
-				res := e.run(context.Background(), RoleMain, nil)
+				res := e.run(RoleMain, nil)
 				assert.Equal(t, 1, res.code)
 				assert.Contains(t, res.stdout, "::error::start the login: "+tc.want)
 				assert.Len(t, e.requests(), 1, "exactly one request")
 				assert.Zero(t, res.login, "nothing for post to undo")
 
-				post := e.run(context.Background(), RolePost, res.state)
+				post := e.run(RolePost, res.state)
 				assert.Equal(t, 0, post.code)
 				assert.Len(t, e.requests(), 1, "post sends nothing")
 			})
@@ -221,7 +223,7 @@ func TestMainReportsTheServersReason(t *testing.T) {
 			LoginDuration: time.Second, Status: fakeapi.StatusFailed,
 			Result: fakeapi.Result{ExitCode: 1, Stderr: "Error response from daemon: Get \"https://ghcr.io/v2/\": denied: denied\n"}})
 		e.inputs["credential_id"] = otherCred
-		res := e.run(context.Background(), RoleMain, nil)
+		res := e.run(RoleMain, nil)
 		assert.Equal(t, 1, res.code)
 		opID := e.api.Operations()[0].ID
 		assert.Contains(t, res.stdout, fmt.Sprintf("::error::docker login failed on server prod-api (operation %s, status failed, exit code 1): "+
@@ -239,7 +241,7 @@ func TestMainMissingExitCodeIsAFailure(t *testing.T) {
 		e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr",
 			Result: fakeapi.Result{MissingExitCode: true, Stdout: "Login Succeeded"}})
 		e.inputs["credential_id"] = otherCred
-		res := e.run(context.Background(), RoleMain, nil)
+		res := e.run(RoleMain, nil)
 		assert.Equal(t, 1, res.code)
 		assert.Contains(t, res.stdout, "status completed, no exit code): Login Succeeded")
 	})
@@ -251,7 +253,7 @@ func TestMainTimesOut(t *testing.T) {
 		e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: fakeapi.Never})
 		e.inputs["credential_id"] = otherCred
 		e.inputs["timeout"] = "120"
-		res := e.run(context.Background(), RoleMain, nil)
+		res := e.run(RoleMain, nil)
 		assert.Equal(t, 1, res.code)
 		opID := e.api.Operations()[0].ID
 		assert.Contains(t, res.stdout, fmt.Sprintf("::error::timed out after 120s waiting for operation %s (last status: running); "+
@@ -270,7 +272,7 @@ func TestMainTimeoutCoversRetries(t *testing.T) {
 		e := newTestEnv(t)
 		e.inputs["timeout"] = "5"
 		e.api.Script(fakeapi.RouteOperation, fakeapi.Fault{Status: 503, Times: fakeapi.Forever})
-		res := e.run(context.Background(), RoleMain, nil)
+		res := e.run(RoleMain, nil)
 		assert.Equal(t, 1, res.code)
 		assert.Contains(t, res.stdout, "::error::timed out after 5s waiting for operation")
 		// The deadline comes during a poll's retries, or as they run out.
@@ -292,7 +294,7 @@ func TestMainTimeoutWhilePollsFailHasNoAgentHint(t *testing.T) {
 		time.AfterFunc(300*time.Millisecond, func() {
 			e.api.Script(fakeapi.RouteOperation, fakeapi.Fault{Status: 503, Times: fakeapi.Forever})
 		})
-		res := e.run(context.Background(), RoleMain, nil)
+		res := e.run(RoleMain, nil)
 		assert.Equal(t, 1, res.code)
 		assert.Contains(t, res.stdout, "::error::timed out after 5s waiting for operation")
 		assert.Contains(t, res.stdout, "(last status: running, seen before the polls began failing; last error: ")
@@ -309,7 +311,7 @@ func TestMainLoginTheServerGaveUpOn(t *testing.T) {
 		e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", Status: fakeapi.StatusTimeout,
 			Result: fakeapi.Result{MissingExitCode: true, Stderr: "context deadline exceeded"}})
 		e.inputs["credential_id"] = otherCred
-		res := e.run(context.Background(), RoleMain, nil)
+		res := e.run(RoleMain, nil)
 		assert.Equal(t, 1, res.code)
 		assert.Contains(t, res.stdout, "status timeout, no exit code): context deadline exceeded; the server gave up before docker login finished: "+
 			"check that server prod-api can reach the registry (DNS, firewall, proxy)\n")
@@ -322,7 +324,7 @@ func TestMainRidesOutTransientPollFailures(t *testing.T) {
 		e := newTestEnv(t)
 		e.api.Script(fakeapi.RouteLogin, fakeapi.Fault{Status: 503}, fakeapi.Fault{Status: 503})
 		e.api.Script(fakeapi.RouteOperation, fakeapi.Fault{Status: 502, Times: 8, ContentType: "text/html", Body: "<html>bad gateway</html>"})
-		res := e.run(context.Background(), RoleMain, nil)
+		res := e.run(RoleMain, nil)
 		require.Equal(t, 0, res.code, res.stdout)
 		assert.Equal(t, "ghcr.io", res.outputs["registry_url"])
 		assert.Equal(t, []string{loginPath, loginPath, loginPath}, e.requests()[:3])
@@ -359,7 +361,7 @@ func TestMainRetriesScriptedFaults(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newTestEnv(t)
 				e.api.Script(tc.route, tc.faults...)
-				res := e.run(context.Background(), RoleMain, nil)
+				res := e.run(RoleMain, nil)
 				require.Equal(t, 0, res.code, res.stdout)
 				assert.Equal(t, "ghcr.io", res.outputs["registry_url"])
 				assertRetryWaits(t, tc.wantWaits, e.gaps(tc.route, len(tc.wantWaits)))
@@ -376,11 +378,11 @@ func TestMainRetriesALoginReplyCutShort(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newTestEnv(t)
 		e.api.Script(fakeapi.RouteLogin, fakeapi.Fault{Through: true, CutShort: true})
-		res := e.run(context.Background(), RoleMain, nil)
+		res := e.run(RoleMain, nil)
 		require.Equal(t, 0, res.code, res.stdout)
 		assertRetryWaits(t, []time.Duration{125 * time.Millisecond}, e.gaps(fakeapi.RouteLogin, 1))
 		assert.Equal(t, []string{loginPath, loginPath}, e.requests()[:2])
-		post := e.run(context.Background(), RolePost, res.state)
+		post := e.run(RolePost, res.state)
 		assert.Contains(t, post.stdout, "Logged out of ghcr.io")
 		time.Sleep(time.Hour)
 		assert.Empty(t, e.api.LoggedIn())
@@ -396,7 +398,7 @@ func TestMainAcceptsNumberForms(t *testing.T) {
 				e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr",
 					LoginDuration: time.Second, Result: fakeapi.Result{Stdout: "Login Succeeded", DurationJSON: n}})
 				e.inputs["credential_id"] = otherCred
-				res := e.run(context.Background(), RoleMain, nil)
+				res := e.run(RoleMain, nil)
 				require.Equal(t, 0, res.code, res.stdout)
 				assert.Equal(t, "ghcr.io", res.outputs["registry_url"])
 				assert.LessOrEqual(t, time.Since(e.start), 1155*time.Millisecond, "seen within 10% + 55 ms")
@@ -410,11 +412,10 @@ func TestMainCancelled(t *testing.T) {
 		e := newTestEnv(t)
 		e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: fakeapi.Never})
 		e.inputs["credential_id"] = otherCred
-		ctx, cancel := context.WithCancelCause(context.Background())
-		defer cancel(nil)
+		ctx, hard, sigint, _ := twoLevels(t)
 		// After the second poll (at 370 ms), before the third (582.5 ms).
-		time.AfterFunc(500*time.Millisecond, func() { cancel(&CancelledError{Signal: interrupt{}}) })
-		res := e.run(ctx, RoleMain, nil)
+		time.AfterFunc(500*time.Millisecond, sigint)
+		res := e.runStopped(ctx, hard, RoleMain, nil)
 		assert.Equal(t, 1, res.code)
 		assert.Contains(t, res.stdout, "::error::cancelled (received interrupt) waiting for operation")
 		assert.NotContains(t, res.stdout, "raise timeout", "a cancelled step needs no hint about the timeout")
@@ -451,7 +452,7 @@ func TestMainRefusesUnsafeRegistryValues(t *testing.T) {
 				e := newTestEnv(t)
 				e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: tc.url, RegistryType: "ghcr", LoginDuration: time.Second})
 				e.inputs["credential_id"] = otherCred
-				res := e.run(context.Background(), RoleMain, nil)
+				res := e.run(RoleMain, nil)
 				assert.Equal(t, 1, res.code)
 				assert.Contains(t, res.stdout, "::error::"+tc.want)
 				assert.Empty(t, res.files["GITHUB_OUTPUT"], "nothing written")
@@ -489,7 +490,7 @@ func TestMainWhenStateCannotBeWritten(t *testing.T) {
 					e := newTestEnv(t)
 					actRunner(e, "ACT", "login")
 					e.setFile(file, "/dev/full")
-					res := e.run(context.Background(), RoleMain, nil)
+					res := e.run(RoleMain, nil)
 					assert.Equal(t, 1, res.code)
 					assert.Contains(t, res.stdout, "::error::cannot save the step's state for the post step: "+
 						"unable to write command to the environment file: write /dev/full: no space left on device; nothing was sent")
@@ -502,7 +503,7 @@ func TestMainWhenStateCannotBeWritten(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			e := newTestEnv(t)
 			e.onLogin(func() { e.setFile("GITHUB_STATE", "/dev/full") })
-			res := e.run(context.Background(), RoleMain, nil)
+			res := e.run(RoleMain, nil)
 			assert.Equal(t, 1, res.code)
 			assert.Contains(t, res.stdout, "::error::cannot save the step's state for the post step: "+
 				"unable to write command to the environment file: write /dev/full: no space left on device; "+
@@ -522,7 +523,7 @@ func TestMainNeedsTheRunnersFiles(t *testing.T) {
 		vars := map[string]string{"INPUT_API_KEY": testKey, "INPUT_SERVER_ID": serverID, "INPUT_CREDENTIAL_ID": ghcrCred,
 			"INPUT_CLEANUP": "true", "INPUT_API_URL": apiURL, "INPUT_TIMEOUT": "120"}
 		var out strings.Builder
-		code := Run(context.Background(), []string{"docker-auth"}, Deps{Getenv: func(k string) string { return vars[k] }, Stdout: &out, Transport: e.transport})
+		code := Run(context.Background(), context.Background(), []string{"docker-auth"}, Deps{Getenv: func(k string) string { return vars[k] }, Stdout: &out, Transport: e.transport})
 		assert.Equal(t, 1, code)
 		assert.Contains(t, out.String(), "::error::GITHUB_OUTPUT is not set: docker-auth must run as a GitHub Actions step")
 		assert.Empty(t, e.requests())
@@ -533,7 +534,7 @@ func TestMainWithoutCleanupSavesNoState(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newTestEnv(t)
 		e.inputs["cleanup"] = "FALSE"
-		res := e.run(context.Background(), RoleMain, nil)
+		res := e.run(RoleMain, nil)
 		require.Equal(t, 0, res.code, res.stdout)
 		assert.Zero(t, res.login)
 		assert.Equal(t, "ghcr.io", res.outputs["registry_url"])
@@ -547,10 +548,15 @@ func TestHugeServerOutputIsTruncated(t *testing.T) {
 		e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr",
 			Result: fakeapi.Result{ExitCode: 1, Stdout: huge, Stderr: "denied: denied"}})
 		e.inputs["credential_id"] = otherCred
-		res := e.run(context.Background(), RoleMain, nil)
+		res := e.run(RoleMain, nil)
 		assert.Equal(t, 1, res.code)
 		assert.Less(t, len(res.stdout), 80<<10, "the log gets at most 64 KiB of it")
-		assert.Contains(t, res.stdout, fmt.Sprintf("[output truncated: showing the first 65536 of %d bytes]", len(huge)))
+		m := regexp.MustCompile(`\[output truncated: (\d+) bytes shown of about (\d+)\]`).FindStringSubmatch(res.stdout)
+		require.NotNil(t, m, "a note says how much was shown")
+		shown, _ := strconv.Atoi(m[1])
+		total, _ := strconv.Atoi(m[2])
+		assert.InDelta(t, 64<<10, shown, 3<<10)
+		assert.InDelta(t, len(huge), total, float64(len(huge))/20)
 		assert.Contains(t, res.stdout, "): denied: denied; check the user name and password or token")
 	})
 }
@@ -561,7 +567,7 @@ func TestMainUnreachableAPI(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newTestEnv(t)
 		e.transport = memnet.Refused()
-		res := e.run(context.Background(), RoleMain, nil)
+		res := e.run(RoleMain, nil)
 		assert.Equal(t, 1, res.code)
 		assert.Contains(t, res.stdout, "::error::start the login: cannot reach the API: POST "+apiURL+
 			"/api/automation/v1/registry-auth/login failed on 6 attempts; last error: dial tcp ")
@@ -612,7 +618,7 @@ func TestRunRecoversFromAPanic(t *testing.T) {
 		t.Run(argv0, func(t *testing.T) {
 			vars := map[string]string{"INPUT_API_KEY": testKey}
 			var out panicsOnce
-			code := Run(context.Background(), []string{argv0}, Deps{Getenv: func(k string) string { return vars[k] }, Stdout: &out})
+			code := Run(context.Background(), context.Background(), []string{argv0}, Deps{Getenv: func(k string) string { return vars[k] }, Stdout: &out})
 			assert.Equal(t, want.code, code)
 			assert.Equal(t, want.command+"\n", out.String())
 		})

@@ -1,7 +1,6 @@
 package action
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -17,7 +16,7 @@ import (
 // loggedIn runs a successful main step and returns its state.
 func loggedIn(t *testing.T, e *testEnv) map[string]string {
 	t.Helper()
-	res := e.run(context.Background(), RoleMain, nil)
+	res := e.run(RoleMain, nil)
 	require.Equal(t, 0, res.code, res.stdout)
 	require.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, e.api.LoggedIn())
 	return res.state
@@ -29,7 +28,7 @@ func TestPostLogsOut(t *testing.T) {
 		state := loggedIn(t, e)
 		before := len(e.requests())
 
-		post := e.run(context.Background(), RolePost, state)
+		post := e.run(RolePost, state)
 		assert.Equal(t, 0, post.code)
 		assert.Equal(t, []string{logoutPath}, e.requests()[before:], "main saw the login finish, so post goes straight to the logout")
 		assert.Empty(t, e.api.LoggedIn())
@@ -59,7 +58,7 @@ func TestPostReadsTheKeyFromInputsOnly(t *testing.T) {
 		}
 		before := len(e.requests())
 		e.inputs["api_key"] = ""
-		post := e.run(context.Background(), RolePost, state)
+		post := e.run(RolePost, state)
 		assert.Equal(t, 0, post.code)
 		assert.Contains(t, post.stdout, "::warning::Not logging out: input api_key: is required but empty")
 		assert.Len(t, e.requests(), before)
@@ -73,7 +72,7 @@ func TestPostFollowsA202Logout(t *testing.T) {
 		e.api.SetLogoutDuration(700 * time.Millisecond)
 		before := len(e.requests())
 
-		post := e.run(context.Background(), RolePost, state)
+		post := e.run(RolePost, state)
 		assert.Equal(t, 0, post.code)
 		reqs := e.requests()[before:]
 		assert.Equal(t, logoutPath, reqs[0])
@@ -117,7 +116,7 @@ func TestPostWarnsWhenTheLogoutFails(t *testing.T) {
 				e := newTestEnv(t)
 				tc.setup(e)
 				state := loggedIn(t, e)
-				post := e.run(context.Background(), RolePost, state)
+				post := e.run(RolePost, state)
 				assert.Equal(t, 0, post.code, "a failed logout never fails the job")
 				assert.Contains(t, post.stdout, tc.want)
 				assert.Contains(t, post.stdout, "%0AThe server stays logged in to ghcr.io.\n", "the warning says what is left behind")
@@ -135,7 +134,7 @@ func TestPostWithCleanupFalseSendsNothing(t *testing.T) {
 		state := loggedIn(t, e)
 		before := len(e.requests())
 		e.inputs["cleanup"] = "false"
-		post := e.run(context.Background(), RolePost, state)
+		post := e.run(RolePost, state)
 		assert.Equal(t, 0, post.code)
 		assert.Len(t, e.requests(), before)
 		assert.Contains(t, post.stdout, "Cleanup is off (cleanup: false): staying logged in; nothing sent.\n")
@@ -146,7 +145,7 @@ func TestPostWithCleanupFalseSendsNothing(t *testing.T) {
 func TestPostWithoutStateSendsNothing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newTestEnv(t)
-		post := e.run(context.Background(), RolePost, nil)
+		post := e.run(RolePost, nil)
 		assert.Equal(t, 0, post.code)
 		assert.Empty(t, e.requests())
 		assert.Contains(t, post.stdout, "No login to undo: the main step did not start one.\n")
@@ -159,7 +158,7 @@ func TestPostWarnsOnBadInputsWhenThereIsALogin(t *testing.T) {
 		state := loggedIn(t, e)
 		before := len(e.requests())
 		e.inputs["api_url"] = "http://api.example.com"
-		post := e.run(context.Background(), RolePost, state)
+		post := e.run(RolePost, state)
 		assert.Equal(t, 0, post.code)
 		assert.Contains(t, post.stdout, "::warning::Not logging out of ghcr.io on server prod-api: input api_url: must use https")
 		assert.Contains(t, post.stdout, "%0AThe server stays logged in to ghcr.io.\n")
@@ -171,7 +170,7 @@ func TestPostRefusesTamperedState(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newTestEnv(t)
 		forged := map[string]string{stateKey: seal(loginState{ServerID: serverID, RegistryURL: "ghcr.io"}, "rca_guess", whereState)}
-		post := e.run(context.Background(), RolePost, forged)
+		post := e.run(RolePost, forged)
 		assert.Equal(t, 0, post.code)
 		assert.Empty(t, e.requests())
 		assert.Contains(t, post.stdout, "::warning::Not logging out: saved state STATE_login cannot be used: it was not written by this step's login")
@@ -186,13 +185,13 @@ func TestPostWaitsForALateLogin(t *testing.T) {
 		e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: 30 * time.Second})
 		e.inputs["credential_id"] = otherCred
 		e.inputs["timeout"] = "10"
-		res := e.run(context.Background(), RoleMain, nil)
+		res := e.run(RoleMain, nil)
 		require.Equal(t, 1, res.code)
 		require.Contains(t, res.stdout, "timed out after 10s")
 		require.Empty(t, e.api.LoggedIn(), "the login has not finished yet")
 
 		e.inputs["timeout"] = "60"
-		post := e.run(context.Background(), RolePost, res.state)
+		post := e.run(RolePost, res.state)
 		assert.Equal(t, 0, post.code, post.stdout)
 		assert.Contains(t, post.stdout, "Logged out of ghcr.io")
 		time.Sleep(time.Hour)
@@ -206,10 +205,10 @@ func TestPostLogsOutEvenIfTheLoginNeverFinishes(t *testing.T) {
 		e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: fakeapi.Never})
 		e.inputs["credential_id"] = otherCred
 		e.inputs["timeout"] = "5"
-		res := e.run(context.Background(), RoleMain, nil)
+		res := e.run(RoleMain, nil)
 		require.Equal(t, 1, res.code)
 
-		post := e.run(context.Background(), RolePost, res.state)
+		post := e.run(RolePost, res.state)
 		assert.Equal(t, 0, post.code)
 		assert.Contains(t, post.stdout, "did not finish (timed out after 5s waiting for operation")
 		assert.Contains(t, post.stdout, "logging out anyway")
@@ -222,9 +221,9 @@ func TestPostLogsOutEvenIfTheLoginNeverFinishes(t *testing.T) {
 func TestPostCancelledBeforeLogout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newTestEnv(t)
-		ctx, cancel := context.WithCancelCause(context.Background())
-		cancel(&CancelledError{Signal: interrupt{}})
-		post := e.run(ctx, RolePost, sealed(loginState{ServerID: serverID, RegistryURL: "ghcr.io", OperationID: "abc"}))
+		ctx, hard, _, sigterm := twoLevels(t)
+		sigterm()
+		post := e.runStopped(ctx, hard, RolePost, sealed(loginState{ServerID: serverID, RegistryURL: "ghcr.io", OperationID: "abc"}))
 		assert.Equal(t, 0, post.code)
 		assert.Contains(t, post.stdout, "::warning::Could not log out of ghcr.io on server "+serverID+": cancelled before the logout was sent")
 	})
@@ -268,7 +267,7 @@ func TestPostSummary(t *testing.T) {
 					state = loggedIn(t, e)
 				}
 				tc.setup(e)
-				post := e.run(context.Background(), RolePost, state)
+				post := e.run(RolePost, state)
 				require.Equal(t, 0, post.code)
 				opID := ""
 				if ops := e.api.Operations(); len(ops) > 1 {

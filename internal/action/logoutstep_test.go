@@ -1,7 +1,6 @@
 package action
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -29,7 +28,7 @@ func TestLogoutStepLogsOut(t *testing.T) {
 		e.api.SetLogoutDuration(700 * time.Millisecond)
 		before := len(e.requests())
 
-		res := e.run(context.Background(), RoleLogout, nil)
+		res := e.run(RoleLogout, nil)
 		require.Equal(t, 0, res.code, res.stdout)
 		assert.True(t, strings.HasPrefix(res.stdout, "::add-mask::"+testKey+"\n"), "the key is masked first")
 		assert.Equal(t, 1, strings.Count(res.stdout, testKey))
@@ -57,12 +56,12 @@ func TestLogoutStepThenPostIsHarmless(t *testing.T) {
 			e.inputs[k] = v
 		}
 		logoutStep(e)
-		step := e.run(context.Background(), RoleLogout, nil)
+		step := e.run(RoleLogout, nil)
 		require.Equal(t, 0, step.code, step.stdout)
 		assert.Empty(t, e.api.LoggedIn())
 
 		e.inputs = main
-		post := e.run(context.Background(), RolePost, state)
+		post := e.run(RolePost, state)
 		assert.Equal(t, 0, post.code)
 		assert.Contains(t, post.stdout, "Logged out of ghcr.io")
 		assert.NotContains(t, post.stdout, "::warning")
@@ -93,7 +92,7 @@ func TestLogoutStepRejectsBadInputsBeforeAnyRequest(t *testing.T) {
 				for k, v := range tc.inputs {
 					e.inputs[k] = v
 				}
-				res := e.run(context.Background(), RoleLogout, nil)
+				res := e.run(RoleLogout, nil)
 				assert.Equal(t, 1, res.code)
 				assert.Empty(t, e.requests())
 				require.Contains(t, res.stdout, "::error::")
@@ -131,7 +130,7 @@ func TestLogoutStepFailsWhenTheLogoutFails(t *testing.T) {
 				loggedIn(t, e)
 				logoutStep(e)
 				tc.setup(e)
-				res := e.run(context.Background(), RoleLogout, nil)
+				res := e.run(RoleLogout, nil)
 				assert.Equal(t, 1, res.code, "a failed explicit logout fails its step")
 				assert.Contains(t, res.stdout, tc.want)
 				assert.NotContains(t, res.stdout, "Logged out")

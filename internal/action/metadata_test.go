@@ -1,232 +1,198 @@
 package action
 
 import (
-	"context"
+	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/reoclo/docker-auth/internal/config"
-	"github.com/reoclo/docker-auth/internal/testkit/runner"
 )
 
-// loadActionYML reads the repository's action.yml the way the runner does:
-// unknown keys are errors.
-func loadActionYML(t *testing.T) *runner.Action {
-	t.Helper()
-	a, err := runner.LoadAction(filepath.Join("..", "..", "action.yml"))
-	require.NoError(t, err)
-	return a
+// actionYML is an action.yml as the runner reads it.
+type actionYML struct {
+	Name, Description, Author string
+	Branding                  map[string]string
+	Inputs                    yaml.Node
+	Outputs                   map[string]struct{ Description string }
+	Runs                      struct {
+		Using, Image, Entrypoint string
+		PreEntrypoint            string `yaml:"pre-entrypoint"`
+		PostEntrypoint           string `yaml:"post-entrypoint"`
+		PostIf                   string `yaml:"post-if"`
+	}
 }
 
-// declaredDefaults maps each input of a that declares a default to it.
-func declaredDefaults(a *runner.Action) map[string]string {
+// input is one declared input; Default is nil when none is declared.
+type input struct {
+	Description string
+	Required    bool
+	Default     *string
+}
+
+// loadAction reads the action.yml at path, from the module root; unknown
+// keys are errors, as on the runner.
+func loadAction(t *testing.T, path string) (a actionYML, names []string, inputs map[string]input) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", path))
+	require.NoError(t, err)
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	require.NoError(t, dec.Decode(&a))
+	require.NoError(t, a.Inputs.Decode(&inputs))
+	for i := 0; i < len(a.Inputs.Content); i += 2 {
+		names = append(names, a.Inputs.Content[i].Value)
+	}
+	return a, names, inputs
+}
+
+// defaults maps each input that declares a default to it.
+func defaults(inputs map[string]input) map[string]string {
 	m := map[string]string{}
-	for n, in := range a.Inputs {
-		if in.HasDefault {
-			m[n] = in.Default
+	for n, in := range inputs {
+		if in.Default != nil {
+			m[n] = *in.Default
 		}
 	}
 	return m
 }
 
-// inputsRead records every input name the config package asks for.
+// inputsRead records every input name load asks for.
 func inputsRead(load func(config.GetInputFunc)) []string {
-	seen := map[string]bool{}
+	var names []string
 	load(func(name string) string {
-		seen[name] = true
+		names = append(names, name)
 		return map[string]string{"cleanup": "true"}[name]
 	})
-	var names []string
-	for n := range seen {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	slices.Sort(names)
+	return slices.Compact(names)
 }
 
-func TestActionYMLMatchesTheCode(t *testing.T) {
-	a := loadActionYML(t)
+func TestActionFilesMatchTheCode(t *testing.T) {
+	main, mainNames, mainInputs := loadAction(t, "action.yml")
+	logout, logoutNames, logoutInputs := loadAction(t, filepath.Join("logout", "action.yml"))
+	for file, a := range map[string]actionYML{"action.yml": main, "logout/action.yml": logout} {
+		assert.NotEmpty(t, a.Name, file)
+		assert.NotEmpty(t, a.Description, file)
+		assert.NotEmpty(t, a.Branding["icon"], file)
+		assert.Equal(t, "docker", a.Runs.Using, file)
+		assert.Empty(t, a.Runs.PreEntrypoint, file)
+	}
+	assert.NotEqual(t, main.Name, logout.Name, "a Marketplace name is unique")
 
-	t.Run("metadata GitHub requires", func(t *testing.T) {
-		assert.NotEmpty(t, a.Name)
-		assert.NotEmpty(t, a.Description)
-		assert.NotEmpty(t, a.Branding["icon"])
-		assert.NotEmpty(t, a.Branding["color"])
+	t.Run("entry points: one path each, the roles the binary picks from it", func(t *testing.T) {
+		assert.Equal(t, RoleMain, RoleOf(main.Runs.Entrypoint))
+		assert.Equal(t, "/"+PostName, main.Runs.PostEntrypoint)
+		assert.Equal(t, "always()", main.Runs.PostIf)
+		assert.Equal(t, "/"+LogoutName, logout.Runs.Entrypoint)
+		assert.Empty(t, logout.Runs.PostEntrypoint)
 	})
-
-	t.Run("runs: one binary, two entry points, post always", func(t *testing.T) {
-		assert.Equal(t, "docker", a.Runs.Using)
-		assert.NotEmpty(t, a.Runs.Image)
-		assert.Equal(t, "/docker-auth", a.Runs.Entrypoint)
-		assert.Equal(t, "/"+PostName, a.Runs.PostEntrypoint)
-		assert.NotContains(t, a.Runs.PostEntrypoint, " ", "an entry point is one path, never split into arguments")
-		assert.Equal(t, RoleMain, RoleOf(a.Runs.Entrypoint))
-		assert.Equal(t, RolePost, RoleOf(a.Runs.PostEntrypoint))
-		assert.Equal(t, "always()", a.Runs.PostIf)
+	t.Run("one image for both", func(t *testing.T) {
+		if strings.HasPrefix(main.Runs.Image, "docker://") {
+			assert.Equal(t, main.Runs.Image, logout.Runs.Image, "a release pins both to the same image")
+			return
+		}
+		// The runner resolves a Dockerfile against the action's directory.
+		assert.Equal(t, filepath.Clean(main.Runs.Image), filepath.Join("logout", logout.Runs.Image))
 	})
-
-	t.Run("every input read is declared, every declared input is read", func(t *testing.T) {
-		read := map[string]bool{}
-		for _, n := range inputsRead(func(g config.GetInputFunc) { _, _ = config.Load(g) }) {
-			read[n] = true
+	t.Run("inputs: declared in the code's order, all read, defaults the code's", func(t *testing.T) {
+		assert.Equal(t, config.Inputs(), mainNames)
+		assert.Equal(t, config.LogoutInputs(), logoutNames)
+		read := inputsRead(func(g config.GetInputFunc) { _, _ = config.Load(g); _, _ = config.LoadPost(g) })
+		assert.Equal(t, slices.Sorted(slices.Values(mainNames)), read)
+		assert.Equal(t, slices.Sorted(slices.Values(logoutNames)), inputsRead(func(g config.GetInputFunc) { _, _ = config.LoadLogout(g) }))
+		assert.Equal(t, defaults(mainInputs), config.Defaults())
+		assert.Equal(t, defaults(logoutInputs), config.LogoutDefaults())
+		name := regexp.MustCompile(`^[a-z][a-z0-9_]*$`) // hyphens would be kept in INPUT_ names
+		for n, in := range mainInputs {
+			assert.Regexp(t, name, n)
+			assert.NotEmpty(t, in.Description, n)
+			assert.Equal(t, in.Required, in.Default == nil, "%s: required exactly when it has no default", n)
 		}
-		for _, n := range inputsRead(func(g config.GetInputFunc) { _, _ = config.LoadPost(g) }) {
-			read[n] = true
+		for n, in := range logoutInputs {
+			assert.NotEmpty(t, in.Description, n)
+			assert.Equal(t, in.Required, in.Default == nil, n)
 		}
-		var readNames, declared []string
-		for n := range read {
-			readNames = append(readNames, n)
-		}
-		for n := range a.Inputs {
-			declared = append(declared, n)
-		}
-		sort.Strings(readNames)
-		sort.Strings(declared)
-		assert.Equal(t, declared, readNames)
-		assert.ElementsMatch(t, config.Inputs(), declared)
 	})
-
-	t.Run("inputs are described, named with underscores, required as the code needs", func(t *testing.T) {
-		name := regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
-		for n, in := range a.Inputs {
-			assert.NotEmpty(t, in.Description, "input %s", n)
-			assert.Regexp(t, name, n, "hyphens would be kept in INPUT_ names")
-		}
-		for _, n := range []string{"api_key", "server_id", "credential_id"} {
-			assert.True(t, a.Inputs[n].Required, n)
-			assert.False(t, a.Inputs[n].HasDefault, n)
-		}
-		assert.Equal(t, "true", a.Inputs["cleanup"].Default)
-		assert.Equal(t, "https://api.reoclo.com", a.Inputs["api_url"].Default)
-		assert.Equal(t, "120", a.Inputs["timeout"].Default)
-	})
-
-	t.Run("the code's defaults for absent inputs are action.yml's", func(t *testing.T) {
-		assert.Equal(t, declaredDefaults(a), config.Defaults())
-	})
-
-	t.Run("the defaults are valid inputs", func(t *testing.T) {
-		in := map[string]string{"api_key": testKey, "server_id": serverID, "credential_id": ghcrCred}
-		for n, def := range a.Inputs {
-			if def.HasDefault {
-				in[n] = def.Default
+	t.Run("act evaluates ${{ }} in descriptions: none holds one", func(t *testing.T) {
+		for _, in := range []map[string]input{mainInputs, logoutInputs} {
+			for n, def := range in {
+				assert.NotContains(t, def.Description, "${{", n)
 			}
 		}
-		_, err := config.Load(func(n string) string { return in[n] })
-		assert.NoError(t, err)
 	})
-
-	t.Run("outputs: declared, described, and exactly what a login sets", func(t *testing.T) {
+	t.Run("outputs: declared and described, exactly what a login sets", func(t *testing.T) {
+		assert.Empty(t, logout.Outputs)
 		synctest.Test(t, func(t *testing.T) {
-			e := newTestEnv(t)
-			res := e.run(context.Background(), RoleMain, nil)
+			res := newTestEnv(t).run(RoleMain, nil)
 			require.Equal(t, 0, res.code, res.stdout)
-			var set, declared []string
-			for n := range res.outputs {
-				set = append(set, n)
+			for n, out := range main.Outputs {
+				assert.NotEmpty(t, out.Description, n)
+				assert.Contains(t, res.outputs, n)
 			}
-			for n, out := range a.Outputs {
-				declared = append(declared, n)
-				assert.NotEmpty(t, out.Description, "output %s", n)
-			}
-			sort.Strings(set)
-			sort.Strings(declared)
-			assert.Equal(t, declared, set)
+			assert.Len(t, res.outputs, len(main.Outputs))
 		})
 	})
 }
 
-func TestLogoutActionYMLMatchesTheCode(t *testing.T) {
-	a, err := runner.LoadAction(filepath.Join("..", "..", "logout", "action.yml"))
+// The workflows in examples/ (which make lint also runs actionlint on) use
+// the actions as their action.yml declares them: every docker-auth step
+// gives the required inputs and no unknown one, and every
+// steps.<id>.outputs.<name> names an earlier docker-auth step of the job and
+// an output it declares.
+func TestExamplesUseTheActionAsDeclared(t *testing.T) {
+	main, _, mainInputs := loadAction(t, "action.yml")
+	_, _, logoutInputs := loadAction(t, filepath.Join("logout", "action.yml"))
+	inputs := map[string]map[string]input{"reoclo/docker-auth": mainInputs, "reoclo/docker-auth/logout": logoutInputs}
+	files, err := filepath.Glob(filepath.Join("..", "..", "examples", "*.yml"))
 	require.NoError(t, err)
-	main := loadActionYML(t)
-
-	t.Run("metadata GitHub requires", func(t *testing.T) {
-		assert.NotEmpty(t, a.Name)
-		assert.NotEqual(t, main.Name, a.Name, "a Marketplace name is unique")
-		assert.NotEmpty(t, a.Description)
-		assert.NotEmpty(t, a.Branding["icon"])
-		assert.NotEmpty(t, a.Branding["color"])
-	})
-
-	t.Run("runs: the main action's image, the logout entry point, no post step", func(t *testing.T) {
-		assert.Equal(t, "docker", a.Runs.Using)
-		assert.Equal(t, "/"+LogoutName, a.Runs.Entrypoint)
-		assert.Equal(t, RoleLogout, RoleOf(a.Runs.Entrypoint))
-		assert.Empty(t, a.Runs.PostEntrypoint)
-		assert.Empty(t, a.Runs.PreEntrypoint)
-		if strings.HasPrefix(main.Runs.Image, "docker://") {
-			assert.Equal(t, main.Runs.Image, a.Runs.Image, "a release pins both to the same image")
-			return
-		}
-		// The runner resolves a Dockerfile against the action's directory and
-		// builds it with the Dockerfile's directory as the context.
-		mainDockerfile, err := filepath.Abs(filepath.Join("..", "..", main.Runs.Image))
-		require.NoError(t, err)
-		logoutDockerfile, err := filepath.Abs(filepath.Join("..", "..", "logout", a.Runs.Image))
-		require.NoError(t, err)
-		assert.Equal(t, mainDockerfile, logoutDockerfile)
-		assert.FileExists(t, logoutDockerfile)
-	})
-
-	t.Run("inputs: declared in the code's order, read by LoadLogout", func(t *testing.T) {
-		assert.Equal(t, config.LogoutInputs(), a.InputNames)
-		read := inputsRead(func(g config.GetInputFunc) { _, _ = config.LoadLogout(g) })
-		declared := append([]string(nil), a.InputNames...)
-		sort.Strings(declared)
-		assert.Equal(t, declared, read)
-		for _, n := range []string{"api_key", "server_id", "registry_url"} {
-			assert.True(t, a.Inputs[n].Required, n)
-			assert.False(t, a.Inputs[n].HasDefault, n)
-		}
-		for n, in := range a.Inputs {
-			assert.NotEmpty(t, in.Description, "input %s", n)
-		}
-	})
-
-	t.Run("defaults: the code's, and the main action's", func(t *testing.T) {
-		assert.Equal(t, declaredDefaults(a), config.LogoutDefaults())
-		for n, def := range config.LogoutDefaults() {
-			assert.Equal(t, main.Inputs[n].Default, def, n)
-		}
-	})
-
-	t.Run("the defaults are valid inputs", func(t *testing.T) {
-		in := map[string]string{"api_key": testKey, "server_id": serverID, "registry_url": "ghcr.io"}
-		for n, def := range declaredDefaults(a) {
-			in[n] = def
-		}
-		_, err := config.LoadLogout(func(n string) string { return in[n] })
-		assert.NoError(t, err)
-	})
-
-	t.Run("no outputs", func(t *testing.T) {
-		assert.Empty(t, a.Outputs)
-	})
-}
-
-// act evaluates ${{ }} in action.yml's input descriptions and fails the step
-// when one does not parse (seen with act v0.2.89), so no description holds one.
-func TestNoExpressionsInDescriptions(t *testing.T) {
-	for _, path := range []string{filepath.Join("..", "..", "action.yml"), filepath.Join("..", "..", "logout", "action.yml")} {
-		a, err := runner.LoadAction(path)
-		require.NoError(t, err)
-		texts := map[string]string{"description": a.Description}
-		for n, in := range a.Inputs {
-			texts["input "+n] = in.Description
-		}
-		for n, out := range a.Outputs {
-			texts["output "+n] = out.Description
-		}
-		for where, text := range texts {
-			assert.NotContains(t, text, "${{", "%s: %s", path, where)
-		}
+	require.NotEmpty(t, files)
+	outputRef := regexp.MustCompile(`steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)`)
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			require.NoError(t, err)
+			var wf struct {
+				Jobs map[string]struct {
+					Steps []struct {
+						ID, Uses string
+						With     map[string]string
+					}
+				}
+			}
+			require.NoError(t, yaml.Unmarshal(data, &wf))
+			uses := 0
+			for job, j := range wf.Jobs {
+				logins := map[string]bool{}
+				for i, s := range j.Steps {
+					name, _, _ := strings.Cut(s.Uses, "@")
+					declared, ok := inputs[name]
+					if ok {
+						uses++
+						for in := range s.With {
+							assert.Contains(t, declared, in, "job %s step %d: unknown input", job, i)
+						}
+						for in, def := range declared {
+							assert.True(t, !def.Required || s.With[in] != "", "job %s step %d: required input %s", job, i, in)
+						}
+					}
+					for _, v := range s.With {
+						for _, m := range outputRef.FindAllStringSubmatch(v, -1) {
+							assert.True(t, logins[m[1]], "job %s step %d: %s is not an earlier login step", job, i, m[0])
+							assert.Contains(t, main.Outputs, m[2], "job %s step %d", job, i)
+						}
+					}
+					logins[s.ID] = logins[s.ID] || name == "reoclo/docker-auth"
+				}
+			}
+			assert.Positive(t, uses, "the example uses the action")
+		})
 	}
 }

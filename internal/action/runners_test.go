@@ -1,12 +1,13 @@
 package action
 
 import (
-	"context"
+	"io"
 	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/sethvargo/go-githubactions"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -17,19 +18,19 @@ import (
 
 func TestInputsTellAbsentFromEmpty(t *testing.T) {
 	vars := map[string]string{"INPUT_CLEANUP": "", "INPUT_TIMEOUT": " 7.5 ", "INPUT_API_KEY": "rca_x"}
-	d := Deps{
+	s := &step{gh: githubactions.New(githubactions.WithWriter(io.Discard)), d: Deps{
 		Getenv:    func(k string) string { return vars[k] },
 		LookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
-	}
-	in := d.inputs(config.Defaults())
+	}}
+	in := s.inputs(config.Defaults())
 	assert.Empty(t, in(config.InputCleanup), "set but empty stays empty, so validation refuses it")
 	assert.Equal(t, "7.5", in(config.InputTimeout), "trimmed as GetInput trims")
 	assert.Equal(t, "https://api.reoclo.com", in(config.InputAPIURL), "absent: action.yml's default")
 	assert.Equal(t, "rca_x", in(config.InputAPIKey))
 	assert.Empty(t, in(config.InputServerID), "absent, no default")
 
-	d.LookupEnv = nil
-	in = d.inputs(config.Defaults())
+	s.d.LookupEnv = nil
+	in = s.inputs(config.Defaults())
 	assert.Equal(t, "true", in(config.InputCleanup), "without LookupEnv an empty variable counts as absent")
 }
 
@@ -150,7 +151,7 @@ func TestMainCopiesStateToGitHubEnvOnActRunners(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newTestEnv(t)
 				actRunner(e, variable, "ghcr-login")
-				res := e.run(context.Background(), RoleMain, nil)
+				res := e.run(RoleMain, nil)
 				require.Equal(t, 0, res.code, res.stdout)
 				require.Len(t, res.env, 1)
 				st, err := open(res.env["DOCKER_AUTH_STATE_ghcr_2Dlogin"], testKey, whereEnv("ghcr-login"))
@@ -164,7 +165,7 @@ func TestMainCopiesStateToGitHubEnvOnActRunners(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			e := newTestEnv(t)
 			e.env["GITHUB_ACTION"] = "login"
-			res := e.run(context.Background(), RoleMain, nil)
+			res := e.run(RoleMain, nil)
 			require.Equal(t, 0, res.code, res.stdout)
 			assert.NotEmpty(t, res.state)
 			assert.Empty(t, res.files["GITHUB_ENV"])
@@ -175,7 +176,7 @@ func TestMainCopiesStateToGitHubEnvOnActRunners(t *testing.T) {
 			e := newTestEnv(t)
 			actRunner(e, "ACT", "login")
 			e.inputs["cleanup"] = "false"
-			res := e.run(context.Background(), RoleMain, nil)
+			res := e.run(RoleMain, nil)
 			require.Equal(t, 0, res.code, res.stdout)
 			assert.Empty(t, res.files["GITHUB_ENV"])
 			assert.Empty(t, res.files["GITHUB_STATE"])
@@ -189,7 +190,7 @@ func TestActPostLogsOut(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newTestEnv(t)
 		actRunner(e, "ACT", "login")
-		main := e.run(context.Background(), RoleMain, nil)
+		main := e.run(RoleMain, nil)
 		require.Equal(t, 0, main.code, main.stdout)
 		require.NotEmpty(t, e.api.LoggedIn())
 		for k, v := range main.env {
@@ -200,7 +201,7 @@ func TestActPostLogsOut(t *testing.T) {
 		delete(e.inputs, "credential_id")
 		before := len(e.requests())
 
-		post := e.run(context.Background(), RolePost, nil)
+		post := e.run(RolePost, nil)
 		assert.Equal(t, 0, post.code)
 		assert.Contains(t, post.stdout, "Logged out of ghcr.io")
 		assert.Equal(t, []string{logoutPath}, e.requests()[before:])
@@ -213,7 +214,7 @@ func TestActPostLogsOut(t *testing.T) {
 func loggedInToKeep(t *testing.T, e *testEnv) {
 	t.Helper()
 	e.inputs["cleanup"] = "false"
-	res := e.run(context.Background(), RoleMain, nil)
+	res := e.run(RoleMain, nil)
 	require.Equal(t, 0, res.code, res.stdout)
 	require.Equal(t, map[string][]string{serverID: {"ghcr.io"}}, e.api.LoggedIn())
 	e.inputs["cleanup"] = "true"
@@ -245,7 +246,7 @@ func TestPostNeverUndoesARefusedLogin(t *testing.T) {
 						e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr",
 							LoginDuration: time.Second, Status: tc.status, Result: tc.result})
 						e.inputs["credential_id"] = otherCred
-						main := e.run(context.Background(), RoleMain, nil)
+						main := e.run(RoleMain, nil)
 						require.Equal(t, 1, main.code)
 						assert.Equal(t, !tc.logsOut, main.login.Refused)
 						state := main.state
@@ -257,7 +258,7 @@ func TestPostNeverUndoesARefusedLogin(t *testing.T) {
 						}
 						before := len(e.requests())
 
-						post := e.run(context.Background(), RolePost, state)
+						post := e.run(RolePost, state)
 						assert.Equal(t, 0, post.code)
 						assert.Contains(t, post.stdout, tc.wantInPost)
 						if tc.logsOut {
@@ -288,13 +289,13 @@ func TestPostWaitNeverUndoesARefusedLogin(t *testing.T) {
 					LoginDuration: 30 * time.Second, Status: tc.status, Result: fakeapi.Result{ExitCode: 1, Stderr: "denied"}})
 				e.inputs["credential_id"] = otherCred
 				e.inputs["timeout"] = "10"
-				main := e.run(context.Background(), RoleMain, nil)
+				main := e.run(RoleMain, nil)
 				require.Equal(t, 1, main.code)
 				require.Contains(t, main.stdout, "timed out after 10s")
 				require.False(t, main.login.Finished)
 
 				e.inputs["timeout"] = "60"
-				post := e.run(context.Background(), RolePost, main.state)
+				post := e.run(RolePost, main.state)
 				assert.Equal(t, 0, post.code)
 				reqs := e.requests()
 				if tc.logsOut {
@@ -329,7 +330,7 @@ func TestMainNoticeNamesTheLogoutStep(t *testing.T) {
 				e := newTestEnv(t)
 				actRunner(e, tc.variable, tc.id)
 				e.inputs["cleanup"] = tc.cleanup
-				res := e.run(context.Background(), RoleMain, nil)
+				res := e.run(RoleMain, nil)
 				require.Equal(t, 0, res.code, res.stdout)
 				if tc.want == "" {
 					assert.NotContains(t, res.stdout, "::notice")

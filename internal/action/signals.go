@@ -13,8 +13,8 @@ import (
 // cancels a job (it kills the container 2.5 s after SIGTERM).
 const Grace = 7500 * time.Millisecond
 
-// CancelledError is the cause of the context when the runner cancels the job:
-// it sends SIGINT, then SIGTERM 7.5 s later, then kills the container.
+// CancelledError is why a step stopped: the runner cancelled the job, with
+// SIGINT, then SIGTERM 7.5 s later, then a kill.
 type CancelledError struct {
 	Signal os.Signal
 	// After, when set, says the hard stop came that long after Signal,
@@ -33,73 +33,41 @@ func (e *CancelledError) Error() string {
 // Unwrap makes errors.Is(err, context.Canceled) hold.
 func (e *CancelledError) Unwrap() error { return context.Canceled }
 
-// hardKey holds, in a step's context, the context of the hard stop.
-type hardKey struct{}
-
-// withHard returns soft carrying hard: a step given it stops what can stop at
-// once when soft ends, and finishes what must be finished (the login reply in
-// flight, the logout) until hard ends. soft must be derived from hard, so
-// that it ends no later.
-func withHard(soft, hard context.Context) context.Context {
-	return context.WithValue(soft, hardKey{}, hard)
-}
-
-// hardOf returns the hard-stop context ctx carries, or ctx itself: without
-// signals handled in two levels, the step stops everything at once.
-func hardOf(ctx context.Context) context.Context {
-	if hard, ok := ctx.Value(hardKey{}).(context.Context); ok {
-		return hard
-	}
-	return ctx
-}
-
-// WithSignals returns a context for the step with two levels of
-// cancellation, as the runner cancels a job:
-//
-//   - soft: the context itself ends at the first SIGINT or SIGTERM, with a
-//     *CancelledError cause. Waits and new requests stop at once.
-//   - hard: a context it carries ends at SIGTERM, at a second SIGINT, or
-//     grace after the first one. Until then the step may finish what must
-//     be finished: the reply of a login in flight, so that state can be
-//     saved, and in the post step the logout.
-//
-// stop releases the signal handlers.
-func WithSignals(parent context.Context, grace time.Duration) (_ context.Context, stop func()) {
+// WithSignals returns the step's two stops, as the runner stops a job: ctx
+// ends at the first SIGINT or SIGTERM (wait no more, start nothing new), and
+// hard, which ctx derives from, at SIGTERM, at a second SIGINT or grace after
+// the first (stop what is in flight). Each ends with a *CancelledError. stop
+// releases the signal handlers.
+func WithSignals(parent context.Context, grace time.Duration) (ctx, hard context.Context, stop func()) {
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	ctx, release := watchSignals(parent, ch, grace)
-	return ctx, func() {
+	ctx, hard, release := watchSignals(parent, ch, grace)
+	return ctx, hard, func() {
 		signal.Stop(ch)
 		release()
 	}
 }
 
 // watchSignals is WithSignals reading signals from ch.
-func watchSignals(parent context.Context, ch <-chan os.Signal, grace time.Duration) (context.Context, func()) {
+func watchSignals(parent context.Context, ch <-chan os.Signal, grace time.Duration) (ctx, hard context.Context, stop func()) {
 	hard, cancelHard := context.WithCancelCause(parent)
-	soft, cancelSoft := context.WithCancelCause(hard)
+	ctx, cancel := context.WithCancelCause(hard)
 	done := make(chan struct{})
 	go func() {
 		var first os.Signal
 		var graceOver <-chan time.Time
-		var timer *time.Timer
-		defer func() {
-			if timer != nil {
-				timer.Stop()
-			}
-		}()
 		for {
 			select {
 			case sig := <-ch:
-				cause := &CancelledError{Signal: sig}
 				if first != nil || sig == syscall.SIGTERM {
-					cancelHard(cause)
+					cancelHard(&CancelledError{Signal: sig})
 					return
 				}
 				first = sig
-				cancelSoft(cause)
-				timer = time.NewTimer(grace)
-				graceOver = timer.C
+				cancel(&CancelledError{Signal: sig})
+				t := time.NewTimer(grace)
+				defer t.Stop()
+				graceOver = t.C
 			case <-graceOver:
 				cancelHard(&CancelledError{Signal: first, After: grace})
 				return
@@ -108,9 +76,50 @@ func watchSignals(parent context.Context, ch <-chan os.Signal, grace time.Durati
 			}
 		}
 	}()
-	return withHard(soft, hard), func() {
+	return ctx, hard, func() {
 		close(done)
-		cancelSoft(context.Canceled)
+		cancel(context.Canceled)
 		cancelHard(context.Canceled)
 	}
+}
+
+// linger returns a context that ends when parent ends, or d after stop
+// ends, with the cause of the one that ended it.
+func linger(parent, stop context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(parent)
+	release := context.AfterFunc(stop, func() {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel(context.Cause(stop))
+		case <-ctx.Done():
+		}
+	})
+	return ctx, func() {
+		release()
+		cancel(context.Canceled)
+	}
+}
+
+// TimeoutError is the cause of a step's context when its timeout runs out.
+type TimeoutError struct {
+	After time.Duration
+}
+
+// Error implements error: "timed out after 120s".
+func (e *TimeoutError) Error() string { return "timed out after " + seconds(e.After) }
+
+// withDeadline bounds ctx by the step's timeout, which ends at deadline,
+// with a *TimeoutError cause that says so.
+func withDeadline(ctx context.Context, deadline time.Time, timeout time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithDeadlineCause(ctx, deadline, &TimeoutError{After: timeout})
+}
+
+// seconds formats a duration as "120s" or "7.5s".
+func seconds(d time.Duration) string {
+	if d%time.Second == 0 {
+		return fmt.Sprintf("%ds", d/time.Second)
+	}
+	return fmt.Sprintf("%.3gs", d.Seconds())
 }

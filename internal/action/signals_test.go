@@ -28,10 +28,8 @@ func TestSignalsInTwoLevels(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				ch := make(chan os.Signal, 1)
-				ctx, stop := watchSignals(context.Background(), ch, Grace)
+				ctx, hard, stop := watchSignals(context.Background(), ch, Grace)
 				defer stop()
-				hard := hardOf(ctx)
-				require.NotSame(t, ctx, hard)
 				start := time.Now()
 				go func() {
 					for i, sig := range tc.signals {
@@ -55,16 +53,11 @@ func TestSignalsInTwoLevels(t *testing.T) {
 
 func TestSignalsStopReleases(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ctx, stop := watchSignals(context.Background(), make(chan os.Signal), Grace)
+		ctx, hard, stop := watchSignals(context.Background(), make(chan os.Signal), Grace)
 		require.NoError(t, ctx.Err())
 		stop()
 		synctest.Wait()
 		require.ErrorIs(t, ctx.Err(), context.Canceled)
-		assert.ErrorIs(t, hardOf(ctx).Err(), context.Canceled)
+		assert.ErrorIs(t, hard.Err(), context.Canceled)
 	})
-}
-
-func TestHardOfAPlainContextIsItself(t *testing.T) {
-	ctx := context.Background()
-	assert.Equal(t, ctx, hardOf(ctx))
 }

@@ -12,22 +12,11 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/reoclo/docker-auth/internal/reoclo"
-	"github.com/reoclo/docker-auth/internal/untrusted"
 )
 
 // stateKey is the one state key main saves for post; the runner passes it
 // back as STATE_login. The API key is never in it.
 const stateKey = "login"
-
-// Output names, as action.yml declares them.
-const (
-	outputOperationID  = "operation_id"
-	outputRegistryURL  = "registry_url"
-	outputRegistryType = "registry_type"
-)
-
-// maxRegistryType bounds the registry_type the API returns.
-const maxRegistryType = 64
 
 // loginState is what post needs to undo a login. Main saves it before the
 // login request with no server (a marker: no login yet, and proof that state
@@ -87,41 +76,6 @@ func stateMAC(key, where, payload string) []byte {
 	m := hmac.New(sha256.New, []byte(key))
 	m.Write([]byte("docker-auth state v1\x00" + where + "\x00" + payload))
 	return m.Sum(nil)
-}
-
-// runnerName names the runner when it is act or one built on it (Gitea's and
-// Forgejo's runners), which may not run a container action's post step, or
-// run it without STATE_* and input defaults; "" elsewhere (GitHub's runner,
-// GHES, self-hosted).
-func runnerName(getenv func(string) string) string {
-	switch {
-	case getenv("FORGEJO_ACTIONS") == "true":
-		return "Forgejo Actions"
-	case getenv("GITEA_ACTIONS") == "true":
-		return "Gitea Actions"
-	case getenv("ACT") == "true":
-		return "act"
-	}
-	return ""
-}
-
-// envStateName is the GITHUB_ENV variable that carries the state of the
-// step whose GITHUB_ACTION is step: DOCKER_AUTH_STATE_login for step "login".
-// The step ID is encoded one to one: a-z and 0-9 are kept, every other byte
-// becomes _XX (its hex code), so two steps never share a name, and no name
-// contains "INPUT_" (act drops such variables from a step's environment).
-func envStateName(step string) string {
-	var b strings.Builder
-	b.WriteString("DOCKER_AUTH_STATE_")
-	for i := 0; i < len(step); i++ {
-		c := step[i]
-		if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' {
-			b.WriteByte(c)
-			continue
-		}
-		fmt.Fprintf(&b, "_%02X", c)
-	}
-	return b.String()
 }
 
 // Where a sealed state is saved: the step's own state, or the GITHUB_ENV
@@ -208,14 +162,4 @@ func readState(getenv func(string) string, key string) (s loginState, ok bool, e
 		return loginState{}, false, fmt.Errorf("saved state %s cannot be used: %w", name, err)
 	}
 	return s, s.ServerID != "", nil
-}
-
-// checkOutput refuses a value from the API that cannot be written as output
-// name, a single line: a newline, a control character or the file-command
-// delimiter could forge other outputs.
-func checkOutput(name, v string, limit int) error {
-	if err := untrusted.CheckValue(v, limit); err != nil {
-		return fmt.Errorf("the API returned a %s that cannot be an output: %w", name, err)
-	}
-	return nil
 }

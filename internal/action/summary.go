@@ -6,13 +6,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sethvargo/go-githubactions"
-
 	"github.com/reoclo/docker-auth/internal/untrusted"
 )
 
-// Results shown in the job summary.
+// Summary titles and results.
 const (
+	loginTitle         = "Registry login"
+	logoutTitle        = "Registry logout"
 	resultLoggedIn     = "Logged in"
 	resultFailed       = "Failed"
 	resultLoggedOut    = "Logged out"
@@ -20,52 +20,39 @@ const (
 	resultLogoutSent   = "Logout sent"
 )
 
-// stepSummary is what one step (main or post) adds to the job summary: a
-// heading, then a one-row table when a login or logout was started, else a
-// sentence, then the reason when it failed.
-type stepSummary struct {
-	// Title is the heading: "Registry login" or "Registry logout".
-	Title string
-	// Result is one of the result* constants.
-	Result string
-	// Registry, Type, Server and OperationID fill the table; the table is
-	// written only when Registry is known. Type is shown for a login only.
+// report is what one step did, as its section of the job summary says it:
+// a heading, then a one-row table when a login or logout was started (its
+// Registry is known), else the Note, then the Reason when it failed. Each
+// role returns one; Run writes it.
+type report struct {
+	Title, Result                       string
 	Registry, Type, Server, OperationID string
 	Took                                time.Duration
-	// Note is the sentence written instead of a table.
-	Note string
-	// Reason is why it failed: an error's text, one paragraph a line.
-	Reason string
+	Note, Reason                        string
 }
-
-// loginTable and logoutTable are the tables' headers.
-const (
-	loginTable  = "| Result | Registry | Type | Server | Operation | Duration |\n| --- | --- | --- | --- | --- | --- |\n"
-	logoutTable = "| Result | Registry | Server | Operation | Duration |\n| --- | --- | --- | --- | --- |\n"
-)
 
 // maxReasonLines bounds the lines of a reason in the summary.
 const maxReasonLines = 20
 
-// markdown renders the summary. Every string in it is untrusted: each is
-// made one line, HTML-escaped and stripped of Markdown's active characters.
-func (s stepSummary) markdown() string {
+// markdown renders the report. Every string in it but the Note is untrusted:
+// each is made one line, HTML-escaped and stripped of Markdown's active
+// characters.
+func (r report) markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "### %s\n\n", s.Title)
+	fmt.Fprintf(&b, "### %s\n\n", r.Title)
 	switch {
-	case s.Registry != "" && s.Title == loginTitle:
-		b.WriteString(loginTable)
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", s.Result, cell(s.Registry), cell(dash(s.Type)), cell(dash(s.Server)),
-			code(s.OperationID), duration(s.Took))
-	case s.Registry != "":
-		b.WriteString(logoutTable)
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", s.Result, cell(s.Registry), cell(dash(s.Server)),
-			code(s.OperationID), duration(s.Took))
+	case r.Registry != "" && r.Title == loginTitle:
+		b.WriteString("| Result | Registry | Type | Server | Operation | Duration |\n| --- | --- | --- | --- | --- | --- |\n")
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", r.Result, cell(r.Registry), cell(dash(r.Type)), cell(dash(r.Server)),
+			code(r.OperationID), duration(r.Took))
+	case r.Registry != "":
+		b.WriteString("| Result | Registry | Server | Operation | Duration |\n| --- | --- | --- | --- | --- |\n")
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", r.Result, cell(r.Registry), cell(dash(r.Server)), code(r.OperationID), duration(r.Took))
 	default:
-		fmt.Fprintf(&b, "%s\n", s.Note) // our own sentence, not untrusted
+		fmt.Fprintf(&b, "%s\n", r.Note)
 	}
-	if s.Reason != "" {
-		lines := strings.Split(strings.TrimSpace(s.Reason), "\n")
+	if r.Reason != "" {
+		lines := strings.Split(strings.TrimSpace(r.Reason), "\n")
 		if len(lines) > maxReasonLines {
 			lines = append(lines[:maxReasonLines], "…")
 		}
@@ -81,33 +68,15 @@ func (s stepSummary) markdown() string {
 	return b.String() // AddStepSummary adds the blank line that ends the section
 }
 
-// Summary titles.
-const (
-	loginTitle  = "Registry login"
-	logoutTitle = "Registry logout"
-)
-
-// finish writes the summary of a step that fails the job when *err is set,
-// with *err's message as its reason. Steps defer it.
-func (s *stepSummary) finish(gh *githubactions.Action, d Deps, err *error) {
-	if *err != nil {
-		s.Reason = (*err).Error()
-	}
-	s.write(gh, d)
-}
-
-// write appends the summary to the job summary (GITHUB_STEP_SUMMARY).
+// summarise appends the report to the job summary (GITHUB_STEP_SUMMARY).
 // Without that file it does nothing; a write failure is only a warning.
-func (s stepSummary) write(gh *githubactions.Action, d Deps) {
-	if d.Getenv("GITHUB_STEP_SUMMARY") == "" {
+func (s *step) summarise(r report) {
+	if s.d.Getenv("GITHUB_STEP_SUMMARY") == "" {
 		return
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			gh.Warningf("could not write the job summary: %v", p)
-		}
-	}()
-	gh.AddStepSummary(s.markdown())
+	if err := fileCommand(func() { s.gh.AddStepSummary(r.markdown()) }); err != nil {
+		s.gh.Warningf("could not write the job summary: %v", err)
+	}
 }
 
 // dash stands in for a value that is not known.
@@ -136,7 +105,7 @@ func code(id string) string {
 
 // cell makes untrusted text safe inside a Markdown table cell.
 func cell(s string) string {
-	s = html.EscapeString(untrusted.Line(s, 200))
+	s = html.EscapeString(untrusted.Line(s))
 	return strings.NewReplacer("|", `\|`, "`", "'").Replace(s)
 }
 
@@ -147,5 +116,5 @@ var markdownActive = strings.NewReplacer(`\`, `\\`, "`", "\\`", "*", `\*`, "_", 
 
 // text makes untrusted text one safe line of Markdown prose.
 func text(s string) string {
-	return markdownActive.Replace(html.EscapeString(untrusted.Line(s, 2000)))
+	return markdownActive.Replace(html.EscapeString(untrusted.Line(s)))
 }

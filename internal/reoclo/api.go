@@ -1,13 +1,8 @@
 package reoclo
 
-import (
-	"bytes"
-	"errors"
-	"math"
-	"strconv"
-)
+import "encoding/json"
 
-// Operation types and statuses as the API reports them.
+// Statuses as the API reports them.
 const (
 	StatusRunning   = "running"
 	StatusCompleted = "completed"
@@ -39,7 +34,6 @@ type LoginRequest struct {
 // the registry the credential belongs to.
 type LoginAccepted struct {
 	OperationID  string `json:"operation_id"`
-	Status       string `json:"status"`
 	RegistryURL  string `json:"registry_url"`
 	RegistryType string `json:"registry_type"`
 }
@@ -59,61 +53,92 @@ type LogoutAccepted struct {
 	Status      string `json:"status"`
 }
 
-// Operation is an operation as GET /operations/{id} reports it.
+// Operation is an operation as GET /operations/{id} reports it, as far as
+// the action reads it.
 type Operation struct {
-	OperationID   string  `json:"operation_id"`
-	OperationType string  `json:"operation_type"`
-	ServerID      string  `json:"server_id"`
-	ServerName    string  `json:"server_name"`
-	Status        string  `json:"status"`
-	Result        *Result `json:"result"`
+	OperationID string  `json:"operation_id"`
+	ServerID    string  `json:"server_id"`
+	ServerName  string  `json:"server_name"`
+	Status      string  `json:"status"`
+	Result      *Result `json:"result"`
 }
 
-// Result is what the command run on the server reported. Stdout and Stderr
-// are untrusted text: print them only through a guard.
+// Result is what the command run on the server reported.
 type Result struct {
 	ExitCode *int   `json:"exit_code"`
-	Stdout   string `json:"stdout"`
-	Stderr   string `json:"stderr"`
-	// DurationMS is informational: any JSON number form is accepted (412,
-	// 412.7, 4.127e2), and a value of another kind is ignored.
-	DurationMS Millis `json:"duration_ms"`
-}
-
-// Millis is an informational number of milliseconds. It decodes from any
-// JSON number (a float, an exponent, one too large for float64 saturates),
-// and ignores null and values of other kinds rather than fail the reply.
-type Millis float64
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (m *Millis) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 || (b[0] != '-' && (b[0] < '0' || b[0] > '9')) {
-		return nil // null, a string, an object...: informational, so left out
-	}
-	f, err := strconv.ParseFloat(string(b), 64)
-	var numErr *strconv.NumError
-	if err != nil && !(errors.As(err, &numErr) && errors.Is(numErr.Err, strconv.ErrRange)) {
-		return nil
-	}
-	if math.IsNaN(f) {
-		return nil
-	}
-	*m = Millis(f)
-	return nil
+	Stdout   Output `json:"stdout"`
+	Stderr   Output `json:"stderr"`
 }
 
 // IsTerminal reports whether an operation in this status will change no more.
 func IsTerminal(status string) bool {
-	switch status {
-	case StatusCompleted, StatusFailed, StatusTimeout:
-		return true
-	}
-	return false
+	return status == StatusCompleted || status == StatusFailed || status == StatusTimeout
 }
 
 // Succeeded reports whether the operation finished and its command exited 0.
 // A missing exit code is a failure.
 func (o *Operation) Succeeded() bool {
 	return o.Status == StatusCompleted && o.Result != nil && o.Result.ExitCode != nil && *o.Result.ExitCode == 0
+}
+
+// Output is a command's output on the server, kept bounded: a reply may
+// carry megabytes of it, and the action prints at most the first
+// MaxOutput bytes and quotes a line from the end. Text is untrusted: print
+// it only through internal/untrusted.
+type Output struct {
+	// Head is the text's start, all of it when it is at most MaxOutput
+	// bytes.
+	Head string
+	// Tail is the text's end (the last tailBytes, about): all of it when it
+	// is short.
+	Tail string
+	// Size is the text's length in bytes, or, when it was too long to keep,
+	// the length of its JSON escaped form, about as long.
+	Size int
+}
+
+// MaxOutput is how much of an output's start Output keeps.
+const MaxOutput = 64 << 10
+
+// tailBytes is how much of a long output's end Output keeps: enough for
+// its last lines.
+const tailBytes = 4 << 10
+
+// UnmarshalJSON implements json.Unmarshaler. A short text is decoded
+// whole; of a long one only its start and its end are decoded, from a cut
+// of the JSON string that encoding/json accepts, so it is never held whole.
+func (o *Output) UnmarshalJSON(raw []byte) error {
+	if len(raw) <= MaxOutput+tailBytes || raw[0] != '"' {
+		var s *string // null leaves the output empty; other kinds get the library's error
+		if err := json.Unmarshal(raw, &s); err != nil || s == nil {
+			return err
+		}
+		*o = Output{Head: *s, Tail: *s, Size: len(*s)}
+		if len(*s) > MaxOutput {
+			o.Head = (*s)[:MaxOutput]
+		}
+		return nil
+	}
+	*o = Output{Head: part(raw, MaxOutput, false), Tail: part(raw, tailBytes, true), Size: len(raw) - 2}
+	return nil
+}
+
+// part decodes n bytes of the start (or the end) of raw, a valid JSON
+// string literal longer than n. The cut moves inward, a byte at a time and
+// at most the 6 bytes of an escape (\uXXXX), until it splits no escape and
+// encoding/json takes it. (A tail may begin inside an escape encoding/json
+// also takes, such as the "n" of "\n": a letter more or less at the start
+// of the tail, which is only ever quoted from its end.)
+func part(raw []byte, n int, end bool) string {
+	for i := range 7 {
+		lit := append(append(make([]byte, 0, n+1), raw[:n-i]...), '"')
+		if end {
+			lit = append([]byte{'"'}, raw[len(raw)-n+i:]...)
+		}
+		var s string
+		if json.Unmarshal(lit, &s) == nil {
+			return s
+		}
+	}
+	return ""
 }

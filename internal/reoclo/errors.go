@@ -12,229 +12,73 @@ import (
 	"github.com/reoclo/docker-auth/internal/untrusted"
 )
 
-// APIError is a reply from the Reoclo API that the client cannot use: an
-// error status, with what the API said, or a 2xx reply whose body is not the
-// JSON it expects (Err). Method and URL name the request; they never hold
-// the key.
-type APIError struct {
-	// StatusCode is the HTTP status of the last reply.
-	StatusCode int
-	// Method and URL identify the request. URL has no credentials or query.
+// Error is an API call that failed, in facts: the API answered with an
+// error status (StatusCode, Detail), or with a 2xx reply that cannot be used
+// (StatusCode, Err), or no usable reply came before the retries ran out or
+// the call's context ended (Err, Cause). It never holds the key; what it
+// quotes of the API is one sanitised line.
+type Error struct {
+	// Method and URL name the request. URL has no credentials or query.
 	Method, URL string
-	// Detail is FastAPI's string "detail", when the body carried one.
+	// StatusCode is the status of the reply at fault: the last error
+	// status, or the 2xx reply that cannot be used; 0 when no attempt got
+	// an error status.
+	StatusCode int
+	// Detail is what the API said: FastAPI's detail, its 422 field
+	// messages, or an excerpt of a body that is not its JSON.
 	Detail string
-	// Fields are FastAPI's validation messages (422), when the body carried them.
-	Fields []FieldError
-	// Excerpt is a short, single-line, sanitised start of a body that was not
-	// the API's JSON (a proxy's HTML page, say), with its type and size.
-	Excerpt string
 	// Attempts is how many times the request was sent.
 	Attempts int
-	// Err is why a 2xx reply could not be used: it is not JSON (a proxy's
-	// page, say), it is JSON of another shape, or it is too large. Nil for an
-	// error status.
+	// Err is how the last attempt failed (a connection error, its error
+	// status once the context ended), or why a 2xx reply cannot be used.
 	Err error
-	// Retryable is whether asking again may get a better reply, as decided
-	// where the reply was judged: for an error status by the retry policy
-	// (408, 429 and 5xx but 501), for a 2xx reply when it is not JSON.
-	Retryable bool
-}
-
-// FieldError is one entry of FastAPI's 422 "detail" list.
-type FieldError struct {
-	Loc  []any  `json:"loc"`
-	Msg  string `json:"msg"`
-	Type string `json:"type"`
-}
-
-// String renders the field error as "body.server_id: Input should be a valid UUID".
-func (f FieldError) String() string {
-	parts := make([]string, 0, len(f.Loc))
-	for _, l := range f.Loc {
-		parts = append(parts, fmt.Sprint(l))
-	}
-	loc := strings.Join(parts, ".")
-	if loc == "" {
-		return untrusted.Line(f.Msg, maxDetail)
-	}
-	return untrusted.Line(loc, maxDetail) + ": " + untrusted.Line(f.Msg, maxDetail)
-}
-
-// Error explains the failure in words a person can act on, then names the
-// request and quotes the API: "the API key was refused: ... (401
-// Unauthorized from POST https://...): API says "Invalid API key"". For a
-// 2xx reply it reads "the API's reply to GET https://... is not JSON: ..."
-// or "... could not be understood: ...".
-func (e *APIError) Error() string {
-	if e.Err != nil {
-		msg := untrusted.Line(e.Err.Error(), maxDetail)
-		if e.Retryable {
-			return fmt.Sprintf("the API's reply to %s %s is not JSON: %s", e.Method, e.URL, msg)
-		}
-		return fmt.Sprintf("the API's reply to %s %s could not be understood: %s", e.Method, e.URL, msg)
-	}
-	request := fmt.Sprintf("%d %s from %s %s", e.StatusCode, http.StatusText(e.StatusCode), e.Method, e.URL)
-	if e.Attempts > 1 {
-		request = fmt.Sprintf("%d %s from %s %s, after %d attempts", e.StatusCode, http.StatusText(e.StatusCode), e.Method, e.URL, e.Attempts)
-	}
-	switch {
-	case len(e.Fields) > 0:
-		msgs := make([]string, 0, len(e.Fields))
-		for _, f := range e.Fields {
-			msgs = append(msgs, f.String())
-		}
-		return fmt.Sprintf("%s (%s): %s", e.explain(), request, strings.Join(msgs, "; "))
-	case e.Detail != "":
-		return fmt.Sprintf("%s (%s): API says %q", e.explain(), request, e.Detail)
-	case e.Excerpt != "":
-		return fmt.Sprintf("%s (%s): %s", e.explain(), request, e.Excerpt)
-	default:
-		return fmt.Sprintf("%s (%s)", e.explain(), request)
-	}
-}
-
-func (e *APIError) explain() string {
-	detail := strings.ToLower(e.Detail)
-	switch e.StatusCode {
-	case http.StatusUnauthorized:
-		return "the API key was refused: it is missing, invalid or expired; create a new automation key in Reoclo and update the secret"
-	case http.StatusForbidden:
-		setting := "Allowed Operations, Allowed Servers and Allowed Credentials"
-		switch {
-		case strings.Contains(detail, "credential"):
-			setting = "Allowed Credentials"
-		case strings.Contains(detail, "server"):
-			setting = "Allowed Servers"
-		case strings.Contains(detail, "operation"), strings.Contains(detail, "registry_log"):
-			setting = "Allowed Operations (registry_login, registry_logout)"
-		}
-		return "the API key is not allowed to do this; in Reoclo, add it to the key's " + setting
-	case http.StatusNotFound:
-		switch {
-		case strings.Contains(detail, "credential"):
-			return "the credential was not found: check credential_id"
-		case strings.Contains(detail, "server"):
-			return "the server was not found: check server_id"
-		case strings.Contains(detail, "operation"):
-			return "the operation was not found"
-		}
-		return "not found: check api_url, server_id and credential_id"
-	case http.StatusUnprocessableEntity:
-		return "the API rejected the request as invalid"
-	case http.StatusTooManyRequests:
-		return "the API is rate limiting this key"
-	}
-	if e.StatusCode >= 500 {
-		return "the API is having trouble"
-	}
-	return "the API refused the request"
-}
-
-// Unwrap returns why a 2xx reply could not be used, or nil.
-func (e *APIError) Unwrap() error { return e.Err }
-
-// newReplyError is the *APIError of a 2xx reply that could not be used
-// because of err: retryable when the reply is not JSON at all.
-func newReplyError(method, url string, status int, err error) *APIError {
-	var syntax *json.SyntaxError
-	return &APIError{StatusCode: status, Method: method, URL: url, Err: err, Retryable: errors.As(err, &syntax)}
-}
-
-const (
-	// maxDetail bounds each string quoted from an error body.
-	maxDetail = 512
-	// maxExcerpt bounds the excerpt of a body that is not the API's JSON.
-	maxExcerpt = 200
-	// maxErrorBody is how much of an error body is read.
-	maxErrorBody = 64 << 10
-)
-
-// newAPIError builds an APIError from a reply and its (bounded) body.
-func newAPIError(method, url string, status int, contentType string, body []byte, truncated bool) *APIError {
-	e := &APIError{StatusCode: status, Method: method, URL: url}
-	body = withoutBOM(body)
-	var fastapi struct {
-		Detail json.RawMessage `json:"detail"`
-	}
-	if json.Unmarshal(body, &fastapi) == nil && len(fastapi.Detail) > 0 {
-		var s string
-		if json.Unmarshal(fastapi.Detail, &s) == nil {
-			e.Detail = untrusted.Line(s, maxDetail)
-			return e
-		}
-		var fields []FieldError
-		if json.Unmarshal(fastapi.Detail, &fields) == nil && len(fields) > 0 {
-			e.Fields = fields
-			return e
-		}
-	}
-	if len(body) == 0 {
-		return e
-	}
-	mt, _, _ := mime.ParseMediaType(contentType)
-	if mt == "" {
-		mt = "unknown type"
-	}
-	size := fmt.Sprintf("%d bytes", len(body))
-	if truncated {
-		size = fmt.Sprintf("over %d bytes", len(body))
-	}
-	e.Excerpt = fmt.Sprintf("%s body (%s) starting %q", mt, size, untrusted.Line(string(body), maxExcerpt))
-	return e
-}
-
-// RequestError is an API call that got no reply it could use: every attempt
-// failed to connect, was refused a redirect or had its reply cut short
-// (Err), or the call's context ended before the retry policy gave up
-// (Cause).
-type RequestError struct {
-	Method, URL string
-	// Attempts is how many times the request was sent (at least 1).
-	Attempts int
-	// Err is how the last attempt failed: a connection error, or its error
-	// status ("503 Service Unavailable") when the context ended after it.
-	// Nil when no attempt ended before the context.
-	Err error
-	// Replied is whether any attempt got an HTTP reply.
-	Replied bool
-	// Cause is why the context ended (a *TimeoutError of the action, a
-	// cancellation), or nil when the retry policy gave up.
+	// Cause is why the call's context ended (a timeout, a cancellation),
+	// when that ended the call.
 	Cause error
-	// Retryable is the retry policy's decision on the last attempt: whether
-	// sending the request again may succeed.
-	Retryable bool
+	// Temporary is whether asking again may get a better answer: an error
+	// status the retry policy retries (408, 429, 5xx but 501), a failed
+	// connection, a 2xx reply that is not JSON at all.
+	Temporary bool
 }
 
-// Error implements error. An API that never answered reads the same however
-// the attempts ended: "cannot reach the API: POST https://api.reoclo.com/...
-// failed on 6 attempts; last error: dial tcp ...: connection refused; check
-// api_url, ...", with "(timed out after 5s)" after the attempts when time
-// ran out first. A call cancelled, or timed out after the API answered,
-// reads "timed out after 120s (last attempt: 503 Service Unavailable)".
-func (e *RequestError) Error() string {
+// Error implements error:
+//   - "401 Unauthorized from POST https://…: API says "Invalid API key"";
+//   - "the API's reply to GET https://… is not JSON: …" (or "could not be
+//     understood");
+//   - "POST https://… failed on 6 attempts; last error: …", with "(timed out
+//     after 5s)" after the attempts when time ran out first;
+//   - "cancelled (received interrupt) (last attempt: 503 Service
+//     Unavailable)" when a cancellation, or time running out after the API
+//     answered, ended the call.
+func (e *Error) Error() string {
+	call := e.Method + " " + e.URL
 	switch {
-	case e.Cause == nil:
-		return fmt.Sprintf("cannot reach the API: %s %s failed on %s; last error: %v; %s",
-			e.Method, e.URL, attemptsText(e.Attempts), e.Err, unreachableHint)
-	case e.unreachable():
-		return fmt.Sprintf("cannot reach the API: %s %s failed on %s (%v); last error: %v; %s",
-			e.Method, e.URL, attemptsText(e.Attempts), e.Cause, e.Err, unreachableHint)
-	case e.Err == nil:
-		return e.Cause.Error()
-	default:
+	case e.Cause != nil && e.StatusCode == 0 && e.Err != nil && !errors.Is(e.Cause, context.Canceled):
+		return fmt.Sprintf("%s failed on %s (%v); last error: %v", call, attemptsText(e.Attempts), e.Cause, e.Err)
+	case e.Cause != nil && e.Err != nil:
 		return fmt.Sprintf("%v (last attempt: %v)", e.Cause, e.Err)
+	case e.Cause != nil:
+		return e.Cause.Error()
+	case e.StatusCode == 0:
+		return fmt.Sprintf("%s failed on %s; last error: %v", call, attemptsText(e.Attempts), e.Err)
+	case e.StatusCode/100 == 2 && e.Err != nil && e.Temporary:
+		return fmt.Sprintf("the API's reply to %s is not JSON: %s", call, untrusted.Line(e.Err.Error()))
+	case e.StatusCode/100 == 2 && e.Err != nil:
+		return fmt.Sprintf("the API's reply to %s could not be understood: %s", call, untrusted.Line(e.Err.Error()))
 	}
+	s := fmt.Sprintf("%d %s from %s", e.StatusCode, http.StatusText(e.StatusCode), call)
+	if e.Attempts > 1 {
+		s += fmt.Sprintf(", after %d attempts", e.Attempts)
+	}
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	return s
 }
 
-// unreachable reports a call whose time ran out (not cancelled) while no
-// attempt got an HTTP reply: the API was unreachable all along.
-func (e *RequestError) unreachable() bool {
-	return e.Err != nil && !e.Replied && !errors.Is(e.Cause, context.Canceled)
-}
-
-// Unwrap returns the cause, when the context ended, and the last failure:
-// errors.Is(err, context.Canceled) works, as errors.As on a failure does.
-func (e *RequestError) Unwrap() []error {
+// Unwrap returns the cause and the last failure, so that errors.Is(err,
+// context.Canceled) and errors.As on either work.
+func (e *Error) Unwrap() []error {
 	var errs []error
 	for _, err := range []error{e.Cause, e.Err} {
 		if err != nil {
@@ -244,7 +88,12 @@ func (e *RequestError) Unwrap() []error {
 	return errs
 }
 
-// attemptsText is "1 attempt" or "6 attempts".
+// Temporary reports whether err is an *Error worth waiting out.
+func Temporary(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Temporary
+}
+
 func attemptsText(n int) string {
 	if n == 1 {
 		return "1 attempt"
@@ -252,21 +101,46 @@ func attemptsText(n int) string {
 	return fmt.Sprintf("%d attempts", n)
 }
 
-// unreachableHint says what to check when the API cannot be reached.
-const unreachableHint = "check api_url, and that this runner can reach it: " +
-	"a proxy it must use (HTTPS_PROXY, NO_PROXY) or firewall rules for outgoing traffic"
-
-// Temporary reports whether err is worth waiting out, as the client decided
-// where the call failed: a retryable API status, a failed connection, or a
-// reply that is not JSON.
-func Temporary(err error) bool {
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.Retryable
+// detailOf says what an error reply's body holds, as one line: FastAPI's
+// {"detail": "…"} as API says "…", its 422 {"detail": [{"loc": […], "msg":
+// …}]} as "body.server_id: Input should be a valid UUID; …", and any other
+// body as its type, size and start (a proxy's HTML page, say).
+func detailOf(contentType string, body []byte) string {
+	body = []byte(strings.TrimPrefix(string(body), "\xEF\xBB\xBF"))
+	var fastapi struct {
+		Detail json.RawMessage `json:"detail"`
 	}
-	var reqErr *RequestError
-	if errors.As(err, &reqErr) {
-		return reqErr.Retryable
+	if json.Unmarshal(body, &fastapi) == nil && len(fastapi.Detail) > 0 {
+		var s string
+		if json.Unmarshal(fastapi.Detail, &s) == nil {
+			return fmt.Sprintf("API says %q", untrusted.Line(s))
+		}
+		var fields []struct {
+			Loc []any  `json:"loc"`
+			Msg string `json:"msg"`
+		}
+		if json.Unmarshal(fastapi.Detail, &fields) == nil && len(fields) > 0 {
+			msgs := make([]string, 0, len(fields))
+			for _, f := range fields {
+				loc := make([]string, 0, len(f.Loc))
+				for _, l := range f.Loc {
+					loc = append(loc, fmt.Sprint(l))
+				}
+				msgs = append(msgs, strings.TrimPrefix(strings.Join(loc, ".")+": ", ": ")+f.Msg)
+			}
+			return untrusted.Line(strings.Join(msgs, "; "))
+		}
 	}
-	return false
+	if len(body) == 0 {
+		return ""
+	}
+	mt, _, _ := mime.ParseMediaType(contentType)
+	if mt == "" {
+		mt = "unknown type"
+	}
+	size := fmt.Sprintf("%d bytes", len(body))
+	if len(body) >= maxErrorBody {
+		size = fmt.Sprintf("over %d bytes", len(body))
+	}
+	return fmt.Sprintf("%s body (%s) starting %q", mt, size, untrusted.Line(string(body)))
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -95,4 +96,30 @@ func (b budget) pace(now time.Time) time.Duration {
 		return left
 	}
 	return left / time.Duration(b.remaining)
+}
+
+// rateState keeps the budget the last reply with rate-limit headers gave.
+type rateState struct {
+	mu     sync.Mutex
+	budget budget
+	known  bool
+}
+
+// observe records the budget resp's headers give, if any.
+func (r *rateState) observe(resp *http.Response, now time.Time) {
+	if b, ok := parseBudget(resp.Header, now); ok {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.budget, r.known = b, true
+	}
+}
+
+// pace is budget.pace of the last budget seen, or 0 when no reply told one.
+func (r *rateState) pace(now time.Time) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.known {
+		return 0
+	}
+	return r.budget.pace(now)
 }

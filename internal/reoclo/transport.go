@@ -51,30 +51,26 @@ func proxyFor(envProxy func(*http.Request) (*url.URL, error)) func(*http.Request
 	}
 }
 
-// loggingTransport writes a debug line for every attempt: method, path,
-// status, attempt number and time taken. It never logs headers, so the
-// Authorization header cannot leak through it.
+// loggingTransport writes a debug line for every request it sends (a
+// redirect's hops included): method, path, status and time taken, never a
+// header, so the Authorization header cannot leak through it. It also
+// keeps the key's budget that rate-limit headers give.
 type loggingTransport struct {
 	next http.RoundTripper
 	log  Logger
-	call *call // numbers the attempts
 	rate *rateState
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t *loggingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if err := req.Context().Err(); err != nil {
-		return nil, err // not sent, so neither an attempt nor logged
-	}
-	attempt := t.call.send()
 	start := time.Now()
 	resp, err := t.next.RoundTrip(req)
 	took := time.Since(start).Round(time.Millisecond)
 	if err != nil {
-		t.log.Debugf("%s %s -> error (attempt %d, %s): %v", req.Method, req.URL.Path, attempt, took, err)
+		t.log.Debugf("%s %s -> error (%s): %v", req.Method, req.URL.Path, took, err)
 		return nil, err
 	}
-	t.log.Debugf("%s %s -> %d (attempt %d, %s)", req.Method, req.URL.Path, resp.StatusCode, attempt, took)
+	t.log.Debugf("%s %s -> %d (%s)", req.Method, req.URL.Path, resp.StatusCode, took)
 	t.rate.observe(resp, time.Now())
 	return resp, nil
 }

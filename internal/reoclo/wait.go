@@ -78,7 +78,7 @@ func (e *WaitError) Error() string {
 	}
 	status := "unknown"
 	if e.Last != nil {
-		status = untrusted.Line(e.Last.Status, 40)
+		status = untrusted.Line(e.Last.Status)
 	}
 	switch {
 	case e.LastErr == nil:
@@ -143,12 +143,12 @@ func (c *Client) wait(ctx context.Context, id, serverID string, start time.Time)
 		case ctx.Err() != nil:
 			// The call's own failure, or how its last attempt failed when
 			// the context cut it short (none, if it was cut before any).
-			var reqErr *RequestError
+			var e *Error
 			switch {
-			case !errors.As(err, &reqErr):
+			case !errors.As(err, &e):
 				lastErr = err
-			case reqErr.Err != nil:
-				lastErr = reqErr.Err
+			case e.Err != nil:
+				lastErr = e.Err
 			}
 			return nil, &WaitError{OperationID: id, Last: last, LastErr: lastErr, Cause: context.Cause(ctx)}
 		case !transient:
@@ -174,23 +174,11 @@ func (c *Client) wait(ctx context.Context, id, serverID string, start time.Time)
 func answer(op *Operation, id, serverID string) error {
 	switch {
 	case op.OperationID != id:
-		return fmt.Errorf("the reply is about operation %q, not %s", clipID(untrusted.Line(op.OperationID, 64)), id)
+		return fmt.Errorf("the reply is about operation %q, not %s", clip(untrusted.Line(op.OperationID), 40), id)
 	case op.ServerID != "" && !strings.EqualFold(op.ServerID, serverID):
 		return errors.New("the reply is about another server")
 	case op.Status == "":
 		return errors.New("the reply has no status")
 	}
 	return nil
-}
-
-// sleep waits d or until ctx is done, then returns ctx's cause.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	case <-t.C:
-		return nil
-	}
 }

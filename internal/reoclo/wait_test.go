@@ -122,7 +122,7 @@ func TestWaitStopsOnPermanentErrors(t *testing.T) {
 			jsonReply(w, 404, `{"detail":"Operation not found"}`)
 		})
 		_, err := h.client.Wait(t.Context(), "op-1", "srv-1")
-		var apiErr *APIError
+		var apiErr *Error
 		require.ErrorAs(t, err, &apiErr)
 		assert.Equal(t, 404, apiErr.StatusCode)
 		assert.Equal(t, apiErr.Error(), err.Error(), "reads as the API's error")
@@ -219,7 +219,7 @@ func TestWaitStopsOnAReplyItCannotUnderstand(t *testing.T) {
 				require.ErrorAs(t, err, &waitErr)
 				require.NotNil(t, waitErr.Last, "the running operation is kept in the error")
 				assert.Equal(t, "running", waitErr.Last.Status)
-				var apiErr *APIError
+				var apiErr *Error
 				require.ErrorAs(t, err, &apiErr)
 				assert.Contains(t, err.Error(), "the API's reply to GET "+apiURL+"/reoclo/api/automation/v1/operations/op-1 could not be understood")
 				assert.NotContains(t, err.Error(), "running")
@@ -270,7 +270,7 @@ func TestWaitErrorReadsWhole(t *testing.T) {
 		})
 	}
 	t.Run("ended by a failed poll", func(t *testing.T) {
-		notFound := &APIError{StatusCode: 404, Method: "GET", URL: "u", Detail: "Operation not found"}
+		notFound := &Error{StatusCode: 404, Method: "GET", URL: "u", Detail: `API says "Operation not found"`}
 		err := &WaitError{OperationID: "op-1", Last: &Operation{Status: "running"}, Err: notFound}
 		require.EqualError(t, err, notFound.Error())
 		assert.ErrorIs(t, err, notFound)

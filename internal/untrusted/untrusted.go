@@ -14,13 +14,16 @@ import (
 	"unicode/utf8"
 )
 
-// Line returns s as one printable line: runs of white
-// space (line breaks included) become one space, other control and invalid
-// characters become U+FFFD, and a cut at limit bytes is marked with "…". The runner's legacy
-// "##[command]" form, which it recognises anywhere in a line, is broken up as
-// "## [".
-func Line(s string, limit int) string {
-	return strings.ReplaceAll(line(s, limit), "##[", "## [")
+// MaxLine is how many bytes of a text Line keeps.
+const MaxLine = 512
+
+// Line returns s as one printable line: runs of white space (line breaks
+// included) become one space, other control and invalid characters become
+// U+FFFD, and a cut at MaxLine bytes is marked with "…". The runner's legacy
+// "##[command]" form, which it recognises anywhere in a line, is broken up
+// as "## [".
+func Line(s string) string {
+	return strings.ReplaceAll(line(s, MaxLine), "##[", "## [")
 }
 
 func line(s string, limit int) string {
@@ -82,9 +85,10 @@ const MaxBlock = 64 << 10
 
 // Block prints untrusted multi-line text so the runner reads it as plain log
 // lines: between ::stop-commands::TOKEN and ::TOKEN:: with a fresh random
-// token, cut to MaxBlock bytes with a note saying so. Nothing is printed for
-// empty text.
-func Block(w io.Writer, title, text string) error {
+// token, cut to MaxBlock bytes. When the text is the start of a longer one
+// of about size bytes, or is cut, a note says how much was shown. Nothing is
+// printed for empty text.
+func Block(w io.Writer, title, text string, size int) error {
 	if text == "" {
 		return nil
 	}
@@ -98,9 +102,9 @@ func Block(w io.Writer, title, text string) error {
 	}
 	shown = strings.TrimRight(shown, "\r\n")
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s:\n::stop-commands::%s\n%s\n::%s::\n", Line(title, 200), token, shown, token)
-	if len(shown) < len(strings.TrimRight(text, "\r\n")) {
-		fmt.Fprintf(&b, "[output truncated: showing the first %d of %d bytes]\n", len(shown), len(text))
+	fmt.Fprintf(&b, "%s:\n::stop-commands::%s\n%s\n::%s::\n", Line(title), token, shown, token)
+	if size = max(size, len(text)); len(shown) < len(strings.TrimRight(text, "\r\n")) || size > len(text) {
+		fmt.Fprintf(&b, "[output truncated: %d bytes shown of about %d]\n", len(shown), size)
 	}
 	_, err = io.WriteString(w, b.String())
 	return err

@@ -12,25 +12,23 @@ import (
 
 func TestLine(t *testing.T) {
 	tests := []struct {
-		name, in string
-		max      int
-		want     string
+		name, in, want string
 	}{
-		{"plain", "denied: denied", 100, "denied: denied"},
-		{"newlines fold", "a\nb\r\nc", 100, "a b c"},
-		{"command cannot start a new line", "x\n::set-output name=a::b", 100, "x ::set-output name=a::b"},
-		{"leading space dropped", "  \n hi", 100, "hi"},
-		{"control characters replaced", "a\x1b[31mb\x00", 100, "a\uFFFD[31mb\uFFFD"},
-		{"invalid utf-8 replaced", "a\xffb", 100, "a\uFFFDb"},
-		{"line separator folds", "a\u2028b", 100, "a b"},
-		{"cut", strings.Repeat("x", 50), 10, strings.Repeat("x", 10) + "…"},
-		{"empty", "", 10, ""},
-		{"legacy command broken up", "x ##[set-output name=a;]b", 100, "x ## [set-output name=a;]b"},
-		{"legacy command across a fold", "##\n[x", 100, "## [x"},
+		{"plain", "denied: denied", "denied: denied"},
+		{"newlines fold", "a\nb\r\nc", "a b c"},
+		{"command cannot start a new line", "x\n::set-output name=a::b", "x ::set-output name=a::b"},
+		{"leading space dropped", "  \n hi", "hi"},
+		{"control characters replaced", "a\x1b[31mb\x00", "a\uFFFD[31mb\uFFFD"},
+		{"invalid utf-8 replaced", "a\xffb", "a\uFFFDb"},
+		{"line separator folds", "a\u2028b", "a b"},
+		{"cut", strings.Repeat("x", 600), strings.Repeat("x", MaxLine) + "…"},
+		{"empty", "", ""},
+		{"legacy command broken up", "x ##[set-output name=a;]b", "x ## [set-output name=a;]b"},
+		{"legacy command across a fold", "##\n[x", "## [x"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, Line(tc.in, tc.max))
+			assert.Equal(t, tc.want, Line(tc.in))
 		})
 	}
 }
@@ -68,7 +66,7 @@ var blockPattern = regexp.MustCompile(`(?s)^title:\n::stop-commands::([0-9a-f]{3
 func TestBlockGuardsCommands(t *testing.T) {
 	text := "Login Succeeded\n::set-output name=registry_url::evil\n  ::save-state name=server_id::x\n"
 	var out bytes.Buffer
-	require.NoError(t, Block(&out, "title", text))
+	require.NoError(t, Block(&out, "title", text, len(text)))
 
 	m := blockPattern.FindStringSubmatch(out.String())
 	require.NotNil(t, m, "output:\n%s", out.String())
@@ -77,20 +75,25 @@ func TestBlockGuardsCommands(t *testing.T) {
 	assert.Empty(t, m[4], "no truncation note")
 
 	var again bytes.Buffer
-	require.NoError(t, Block(&again, "title", text))
+	require.NoError(t, Block(&again, "title", text, len(text)))
 	assert.NotEqual(t, m[1], blockPattern.FindStringSubmatch(again.String())[1], "a fresh token every time")
 }
 
 func TestBlockTruncates(t *testing.T) {
 	text := strings.Repeat("0123456789abcdef", 5<<20/16) // 5 MiB
 	var out bytes.Buffer
-	require.NoError(t, Block(&out, "title", text))
+	require.NoError(t, Block(&out, "title", text, len(text)))
 	assert.Less(t, out.Len(), MaxBlock+500)
-	assert.Contains(t, out.String(), "[output truncated: showing the first 65536 of 5242880 bytes]")
+	assert.Contains(t, out.String(), "[output truncated: 65536 bytes shown of about 5242880]")
+
+	out.Reset()
+	require.NoError(t, Block(&out, "title", "the start\n", 5<<20))
+	assert.Contains(t, out.String(), "\nthe start\n::")
+	assert.Contains(t, out.String(), "[output truncated: 9 bytes shown of about 5242880]", "the start of a longer text")
 }
 
 func TestBlockEmpty(t *testing.T) {
 	var out bytes.Buffer
-	require.NoError(t, Block(&out, "title", ""))
+	require.NoError(t, Block(&out, "title", "", 0))
 	assert.Empty(t, out.String())
 }
