@@ -1,7 +1,6 @@
-// Command docker-auth is a GitHub Action that logs in to a container registry
-// on a Reoclo-managed server through the Reoclo automation API, and logs out
-// again in its post step. Invoked as docker-auth-post it is the post step,
-// as docker-auth-logout the logout step of logout/action.yml.
+// Command docker-auth is a GitHub Action that logs a Reoclo-managed server
+// in to a container registry through the Reoclo API, and out again; its
+// post and logout steps are the same binary by other names.
 package main
 
 import (

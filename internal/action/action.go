@@ -1,9 +1,6 @@
-// Package action holds the three roles of the docker-auth binary: the main
-// step (log in, wait, set outputs), its post step (log out) and the explicit
-// logout step of logout/action.yml.
-//
-// The binary picks its role from the name it was invoked by (os.Args[0]); the
-// image carries it as /docker-auth, /docker-auth-post and /docker-auth-logout.
+// Package action holds the docker-auth binary's three roles: the main step
+// (log in), its post step (log out) and the logout step of
+// logout/action.yml, picked by the name the binary was invoked by.
 package action
 
 import (
@@ -25,23 +22,19 @@ import (
 // Role is what one run of the binary does.
 type Role int
 
-// The roles.
+// The roles, and the names the post and logout entry points invoke the
+// binary by.
 const (
 	RoleMain Role = iota
 	RolePost
 	RoleLogout
-)
 
-// Names the post entry point and the logout step's entry point invoke the
-// binary by.
-const (
 	PostName   = "docker-auth-post"
 	LogoutName = "docker-auth-logout"
 )
 
-// RoleOf picks the role from the invoked name (os.Args[0]), whether the image
-// copies, hard-links or symlinks it: the post role for docker-auth-post, the
-// logout role for docker-auth-logout, and the main role for anything else.
+// RoleOf picks the role from the invoked name (os.Args[0]), be it a copy, a
+// hard link or a symlink; main for any name but the two others.
 func RoleOf(argv0 string) Role {
 	switch strings.TrimSuffix(filepath.Base(argv0), ".exe") {
 	case PostName:
@@ -52,33 +45,27 @@ func RoleOf(argv0 string) Role {
 	return RoleMain
 }
 
-// Deps is everything a run takes from its surroundings. DefaultDeps returns
-// the real ones; tests replace them.
+// Deps is what a run takes from its surroundings: DefaultDeps's, or a
+// test's.
 type Deps struct {
-	// Getenv reads the environment: inputs, GITHUB_* and STATE_* variables.
-	Getenv func(string) string
-	// LookupEnv tells a variable set to "" from one not set at all: an input
-	// whose INPUT_ variable is absent gets action.yml's default. Nil means a
-	// variable is set when Getenv returns more than "".
+	// LookupEnv reads the environment: inputs, GITHUB_* and STATE_*.
 	LookupEnv func(string) (string, bool)
 	// Stdout receives the log lines and workflow commands.
 	Stdout io.Writer
 	// Version names this build in the User-Agent.
 	Version string
-	// Transport, when set, sends the API client's requests instead of its
-	// own transport: tests serve the fake API in memory, inside a
-	// testing/synctest bubble.
+	// Transport, when set, sends the API client's requests: tests serve
+	// the fake API in memory, inside a testing/synctest bubble.
 	Transport http.RoundTripper
 }
 
-// DefaultDeps returns the process's real environment and stdout.
+// DefaultDeps returns the process's environment and stdout.
 func DefaultDeps(version string) Deps {
-	return Deps{Getenv: os.Getenv, LookupEnv: os.LookupEnv, Stdout: os.Stdout, Version: version}
+	return Deps{LookupEnv: os.LookupEnv, Stdout: os.Stdout, Version: version}
 }
 
 // step is one run of a role: the runner's commands and files (gh), the
-// surroundings, the step's inputs and, once they are read, its API client
-// and timeout.
+// surroundings, the inputs and, once read, the API client and timeout.
 type step struct {
 	gh      *githubactions.Action
 	d       Deps
@@ -87,30 +74,27 @@ type step struct {
 	timeout time.Duration
 }
 
-// Run runs the role named by args[0] with the two stops WithSignals gives
-// (ctx, then hard), writes its section of the job summary and returns the
-// process exit code: 0 on success, 1 when the main step or the logout step
-// fails. The post step returns 0 even when the logout fails, or panics:
-// that is a warning, never a failed job.
+// Run runs the role args[0] names, writes its job summary section and
+// returns the exit code: 1 when main or the logout step fails; post's
+// failures, a panic included, are warnings.
 func Run(ctx, hard context.Context, args []string, d Deps) (code int) {
-	gh := githubactions.New(githubactions.WithWriter(d.Stdout), githubactions.WithGetenv(d.Getenv))
+	s := &step{d: d}
+	s.gh = githubactions.New(githubactions.WithWriter(d.Stdout), githubactions.WithGetenv(s.getenv))
 	role := RoleMain
 	if len(args) > 0 {
 		role = RoleOf(args[0])
 	}
 	defer func() {
-		// go-githubactions panics when it cannot write a command.
-		if r := recover(); r != nil {
+		if r := recover(); r != nil { // go-githubactions panics when it cannot write a command
 			if role == RolePost {
-				gh.Warningf("%v", r)
+				s.gh.Warningf("%v", r)
 				code = 0
 				return
 			}
-			gh.Errorf("%v", r)
+			s.gh.Errorf("%v", r)
 			code = 1
 		}
 	}()
-	s := &step{gh: gh, d: d}
 	var rep report
 	var err error
 	switch role {
@@ -129,27 +113,22 @@ func Run(ctx, hard context.Context, args []string, d Deps) (code int) {
 	}
 	s.summarise(rep)
 	if err != nil {
-		gh.Errorf("%v", err)
+		s.gh.Errorf("%v", err)
 		return 1
 	}
 	return 0
 }
 
-// inputs reads the step's inputs as githubactions.Action.GetInput does
-// (INPUT_<NAME>, trimmed), except that an input whose variable is absent
-// altogether gets its default from defaults: act's post step passes only the
-// keys under `with:`, not action.yml's defaults. The API key is registered
-// with the runner's log masking before anything else can print it.
+func (s *step) getenv(k string) string {
+	v, _ := s.d.LookupEnv(k)
+	return v
+}
+
+// inputs reads the inputs as GetInput does, but one not set at all gets
+// its default (act's post step passes only `with:`'s). It masks the key.
 func (s *step) inputs(defaults map[string]string) config.GetInputFunc {
-	lookup := s.d.LookupEnv
-	if lookup == nil {
-		lookup = func(k string) (string, bool) {
-			v := s.d.Getenv(k)
-			return v, v != ""
-		}
-	}
 	in := func(name string) string {
-		v, ok := lookup("INPUT_" + strings.ToUpper(strings.ReplaceAll(name, " ", "_")))
+		v, ok := s.d.LookupEnv("INPUT_" + strings.ToUpper(strings.ReplaceAll(name, " ", "_")))
 		if !ok {
 			return defaults[name]
 		}
@@ -161,19 +140,9 @@ func (s *step) inputs(defaults map[string]string) config.GetInputFunc {
 	return in
 }
 
-// connect sets the step's API client and timeout from a, its inputs.
+// connect gives the step its API client and timeout.
 func (s *step) connect(a config.Access) {
-	s.api, s.timeout = s.client(a), a.Timeout
-}
-
-// client returns an API client for a, with the step's logger and User-Agent.
-func (s *step) client(a config.Access) *reoclo.Client {
-	opts := []reoclo.Option{
-		reoclo.WithLogger(s.gh),
-		reoclo.WithUserAgent(fmt.Sprintf("reoclo-docker-auth/%s (+https://github.com/reoclo/docker-auth) Go-http-client", s.d.Version)),
-	}
-	if s.d.Transport != nil {
-		opts = append(opts, reoclo.WithTransport(s.d.Transport))
-	}
-	return reoclo.New(a.API, a.APIKey, opts...)
+	s.timeout = a.Timeout
+	s.api = reoclo.New(a.API, a.APIKey, reoclo.Options{Log: s.gh, Transport: s.d.Transport,
+		UserAgent: fmt.Sprintf("reoclo-docker-auth/%s (+https://github.com/reoclo/docker-auth) Go-http-client", s.d.Version)})
 }

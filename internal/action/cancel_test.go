@@ -27,6 +27,11 @@ func twoLevels(t *testing.T) (ctx, hard context.Context, sigint, sigterm func())
 		func() { cancelHard(&CancelledError{Signal: terminated{}}) }
 }
 
+type interrupt struct{}
+
+func (interrupt) String() string { return "interrupt" }
+func (interrupt) Signal()        {}
+
 type terminated struct{}
 
 func (terminated) String() string { return "terminated" }
@@ -183,54 +188,6 @@ func TestPostCancelledWhileWaitingForTheLogin(t *testing.T) {
 					time.Sleep(time.Hour)
 					assert.Empty(t, e.api.LoggedIn(), "the login ended before the logout")
 				}
-			})
-		})
-	}
-}
-
-// A login the API accepted but whose reply cannot be used still leaves post
-// what it needs to log out.
-func TestMainSavesWhatPostNeedsFromAnUnusableReply(t *testing.T) {
-	tests := []struct {
-		name      string
-		cred      fakeapi.Credential
-		wantError string
-		wantOpID  bool
-		wantPost  string
-	}{
-		{"operation ID not a plain identifier",
-			fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", ReplyOperationID: "../../x"},
-			`::error::start the login: login reply: operation ID "../../x" is not a plain identifier`, false,
-			"The login cannot be followed (the API's reply named no usable operation); logging out without waiting for it."},
-		{"registry_type with a newline",
-			fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr\nregistry_url=evil", LoginDuration: time.Second},
-			"::error::the API returned a registry_type that cannot be an output", true, "Logged out of ghcr.io"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				e := newTestEnv(t)
-				e.api.AddCredential(tc.cred)
-				e.inputs["credential_id"] = otherCred
-				res := e.run(RoleMain, nil)
-				assert.Equal(t, 1, res.code)
-				assert.Contains(t, res.stdout, tc.wantError)
-				assert.Empty(t, res.outputs)
-				assert.Equal(t, serverID, res.login.ServerID)
-				assert.Equal(t, "ghcr.io", res.login.RegistryURL)
-				if tc.wantOpID {
-					assert.Equal(t, e.api.Operations()[0].ID, res.login.OperationID)
-				} else {
-					assert.Empty(t, res.login.OperationID)
-				}
-
-				post := e.run(RolePost, res.state)
-				assert.Equal(t, 0, post.code)
-				assert.Contains(t, post.stdout, tc.wantPost)
-				reqs := e.requests()
-				assert.Equal(t, logoutPath, reqs[len(reqs)-1])
-				time.Sleep(time.Hour)
-				assert.Empty(t, e.api.LoggedIn())
 			})
 		})
 	}

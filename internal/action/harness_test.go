@@ -13,9 +13,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/reoclo/docker-auth/internal/testkit/binary"
 	"github.com/reoclo/docker-auth/internal/testkit/fakeapi"
 	"github.com/reoclo/docker-auth/internal/testkit/memnet"
-	"github.com/reoclo/docker-auth/internal/testkit/binary"
 )
 
 const (
@@ -41,7 +41,7 @@ type testEnv struct {
 	start     time.Time
 	inputs    map[string]string
 	env       map[string]string
-	mu sync.Mutex
+	mu        sync.Mutex
 	// files replaces the path of a file command (GITHUB_STATE…) the step
 	// gets, from the moment setFile sets it: /dev/full makes a full disk.
 	files map[string]string
@@ -150,10 +150,6 @@ func (e *testEnv) runStopped(ctx, hard context.Context, role Role, state map[str
 		return v, ok
 	}
 	code := Run(ctx, hard, []string{argv0}, Deps{
-		Getenv: func(k string) string {
-			v, _ := lookup(k)
-			return v
-		},
 		LookupEnv: lookup,
 		Stdout:    &out,
 		Version:   "test",
@@ -170,7 +166,7 @@ func (e *testEnv) runStopped(ctx, hard context.Context, role Role, state map[str
 	res.state = parsePairs(e.t, res.files["GITHUB_STATE"])
 	if v := res.state[stateKey]; v != "" {
 		var err error
-		res.login, err = open(v, e.inputs["api_key"], whereState)
+		res.login, err = open(v, e.inputs["api_key"], "STATE_"+stateKey)
 		require.NoError(e.t, err)
 	}
 	res.env = parsePairs(e.t, res.files["GITHUB_ENV"])
@@ -203,5 +199,24 @@ const (
 
 // sealed is the state main saves for st, as the runner passes it to post.
 func sealed(st loginState) map[string]string {
-	return map[string]string{stateKey: seal(st, testKey, whereState)}
+	return map[string]string{stateKey: seal(st, testKey, "STATE_"+stateKey)}
+}
+
+// lookupIn looks variables up in vars.
+func lookupIn(vars map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := vars[k]
+		return v, ok
+	}
+}
+
+// cred makes c, a ghcr.io credential unless it says otherwise, the one the
+// step logs in with.
+func (e *testEnv) cred(c fakeapi.Credential) {
+	c.ID = otherCred
+	if c.RegistryURL == "" {
+		c.RegistryURL, c.RegistryType = "ghcr.io", "ghcr"
+	}
+	e.api.AddCredential(c)
+	e.inputs["credential_id"] = otherCred
 }

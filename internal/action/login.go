@@ -11,24 +11,13 @@ import (
 	"github.com/reoclo/docker-auth/internal/untrusted"
 )
 
-// Output names, as action.yml declares them.
-const (
-	outputOperationID  = "operation_id"
-	outputRegistryURL  = "registry_url"
-	outputRegistryType = "registry_type"
-)
-
-// maxRegistryType bounds the registry_type the API returns.
-const maxRegistryType = 64
-
-// loginLinger is how long a login reply already on its way still has after
-// the hard stop (SIGTERM): the runner kills the container 2.5 s after it.
+// loginLinger is how long a login reply on its way still has after the hard
+// stop: the runner kills the container 2.5 s after SIGTERM.
 const loginLinger = 2 * time.Second
 
-// login is the main step: validate the inputs, save a marker state, start
-// the login, save what post needs, follow the operation to its end, set the
-// outputs. ctx ends the wait; hard ends the login request in flight,
-// loginLinger later.
+// login is the main step: check the inputs, save a marker state, start the
+// login, save what post needs, follow the login to its end, set the outputs.
+// ctx ends the wait; hard, loginLinger later, the login request in flight.
 func (s *step) login(ctx, hard context.Context) (report, error) {
 	rep := report{Title: loginTitle, Result: resultFailed, Note: "Failed before any login started on the server."}
 	cfg, err := config.Load(s.in)
@@ -36,14 +25,12 @@ func (s *step) login(ctx, hard context.Context) (report, error) {
 		return rep, err
 	}
 	for _, name := range []string{"GITHUB_OUTPUT", "GITHUB_STATE"} {
-		if s.d.Getenv(name) == "" {
+		if s.getenv(name) == "" {
 			return rep, fmt.Errorf("%s is not set: docker-auth must run as a GitHub Actions step", name)
 		}
 	}
-	state := newStateWriter(s.gh, s.d.Getenv, cfg.APIKey)
-	if cfg.Cleanup {
-		// The marker: post reads this step's own state, never a copy a later
-		// step could write; and the disk is known to take state.
+	state := newStateWriter(s.gh, s.getenv, cfg.APIKey)
+	if cfg.Cleanup { // post then reads this step's own state, never a copy; and the disk takes state
 		if err := state.save(loginState{}); err != nil {
 			return rep, fmt.Errorf("%w; nothing was sent", err)
 		}
@@ -57,11 +44,10 @@ func (s *step) login(ctx, hard context.Context) (report, error) {
 	loginCtx, cancelLinger := linger(loginCtx, hard, loginLinger)
 	defer cancelLinger()
 
-	rc, runID := runContext(s.d.Getenv)
+	rc, runID := runContext(s.getenv)
 	start := time.Now()
-	accepted, err := s.api.Login(loginCtx, waitCtx, reoclo.LoginRequest{
-		ServerID: cfg.ServerID, CredentialID: cfg.CredentialID, RunID: runID, RunContext: rc,
-	})
+	accepted, err := s.api.Login(loginCtx, waitCtx, reoclo.Request{
+		ServerID: cfg.ServerID, CredentialID: cfg.CredentialID, RunID: runID, RunContext: rc})
 	if err != nil {
 		return rep, fmt.Errorf("start the login: %w", explain(err))
 	}
@@ -75,9 +61,8 @@ func (s *step) login(ctx, hard context.Context) (report, error) {
 	if reoclo.CheckOperationID(accepted.OperationID) == nil {
 		st.OperationID = accepted.OperationID
 	}
-	if cfg.Cleanup {
-		// A login post cannot undo, main undoes at once.
-		unsaved := checkOutput(outputRegistryURL, accepted.RegistryURL, config.MaxRegistryURL)
+	if cfg.Cleanup { // a login post cannot undo, main undoes at once
+		unsaved := checkOutput("registry_url", accepted.RegistryURL, config.MaxRegistryURL)
 		if unsaved == nil {
 			unsaved = state.save(st)
 		}
@@ -89,45 +74,40 @@ func (s *step) login(ctx, hard context.Context) (report, error) {
 	if err := reoclo.CheckOperationID(accepted.OperationID); err != nil {
 		return rep, fmt.Errorf("start the login: login reply: %w", err)
 	}
-	if err := errors.Join(checkOutput(outputRegistryURL, accepted.RegistryURL, config.MaxRegistryURL),
-		checkOutput(outputRegistryType, accepted.RegistryType, maxRegistryType)); err != nil {
+	if err := errors.Join(checkOutput("registry_url", accepted.RegistryURL, config.MaxRegistryURL),
+		checkOutput("registry_type", accepted.RegistryType, 64)); err != nil {
 		return rep, err
 	}
 	rep.Registry, rep.Type, rep.OperationID = accepted.RegistryURL, accepted.RegistryType, accepted.OperationID
-	s.gh.Debugf("login accepted: operation %s for %s", accepted.OperationID, registry)
 
 	op, err := s.api.Follow(waitCtx, accepted.OperationID, cfg.ServerID)
-	rep.Took = time.Since(start)
+	rep.Took, rep.Server = time.Since(start), serverLabel(op, err, cfg.ServerID)
 	if err != nil {
-		rep.Server = serverLabel(lastSeen(err), cfg.ServerID)
 		return rep, waitFailed(err, "login", rep.Server, cfg.Timeout)
 	}
-	rep.Server = serverLabel(op, cfg.ServerID)
 	if cfg.Cleanup {
 		st.Finished, st.Refused, st.ServerName = true, refusedLogin(op), untrusted.Line(op.ServerName)
-		if err := state.save(st); err != nil {
-			// The login saved before still lets post undo it: post checks
-			// how it ended again.
+		if err := state.save(st); err != nil { // what was saved before still lets post undo it
 			s.gh.Debugf("saving the login's end: %v", err)
 		}
 	}
 	if !op.Succeeded() {
 		return rep, loginFailed(s, rep.Server, op)
 	}
-	s.gh.SetOutput(outputOperationID, accepted.OperationID)
-	s.gh.SetOutput(outputRegistryURL, accepted.RegistryURL)
-	s.gh.SetOutput(outputRegistryType, accepted.RegistryType)
+	s.gh.SetOutput("operation_id", accepted.OperationID)
+	s.gh.SetOutput("registry_url", accepted.RegistryURL)
+	s.gh.SetOutput("registry_type", accepted.RegistryType)
 	rep.Result = resultLoggedIn
 	s.gh.Infof("Logged in to %s on server %s (operation %s, %.1f s)", registry, rep.Server, accepted.OperationID, rep.Took.Seconds())
-	if name := runnerName(s.d.Getenv); name != "" && cfg.Cleanup {
-		s.gh.Noticef("%s", logoutNotice(name, s.d.Getenv("GITHUB_ACTION")))
+	if name := runnerName(s.getenv); name != "" && cfg.Cleanup {
+		s.gh.Noticef("%s", logoutNotice(name, s.getenv("GITHUB_ACTION")))
 	}
 	return rep, nil
 }
 
-// checkOutput refuses a value from the API that cannot be written as output
-// name, a single line: a newline, a control character or the file-command
-// delimiter could forge other outputs.
+// checkOutput refuses a value from the API that cannot be output name, one
+// line: a newline, a control character or the file-command delimiter could
+// forge other outputs.
 func checkOutput(name, v string, limit int) error {
 	if err := untrusted.CheckValue(v, limit); err != nil {
 		return fmt.Errorf("the API returned a %s that cannot be an output: %w", name, err)
@@ -135,9 +115,8 @@ func checkOutput(name, v string, limit int) error {
 	return nil
 }
 
-// undoNow logs out of a login main cannot leave to post (why says why),
-// once it has ended, and returns the step's error: why, and what became of
-// the login.
+// undoNow logs out of a login post cannot undo (why says why), once it has
+// ended, and returns the step's error: why, and what became of the login.
 func (s *step) undoNow(ctx, hard context.Context, st loginState, why error) error {
 	registry := untrusted.Line(st.RegistryURL)
 	opID, err := s.undo(ctx, hard, st, st.ServerID)

@@ -3,8 +3,10 @@ package action
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/reoclo/docker-auth/internal/config"
+	"github.com/reoclo/docker-auth/internal/reoclo"
 	"github.com/reoclo/docker-auth/internal/untrusted"
 )
 
@@ -19,7 +21,7 @@ func (s *step) post(ctx, hard context.Context) report {
 		rep.Note = "Kept logged in: cleanup is 'false', so nothing was sent."
 		return rep
 	}
-	st, ok, stateErr := readState(s.d.Getenv, s.in(config.InputAPIKey))
+	st, ok, stateErr := readState(s.getenv, s.in(config.InputAPIKey))
 	switch {
 	case !ok && stateErr == nil:
 		// Bad inputs included: main failed on them before sending anything.
@@ -37,10 +39,7 @@ func (s *step) post(ctx, hard context.Context) report {
 		return s.notOurs(rep, st.OperationID)
 	}
 	registry := untrusted.Line(st.RegistryURL)
-	server := st.ServerID
-	if name := untrusted.Line(st.ServerName); name != "" {
-		server = name
-	}
+	server := serverLabel(&reoclo.Operation{ServerName: st.ServerName}, nil, st.ServerID)
 	rep.Registry, rep.Server = st.RegistryURL, server
 	if err != nil {
 		s.gh.Warningf("Not logging out of %s on server %s: %v\nThe server stays logged in to %s.", registry, server, err, registry)
@@ -48,8 +47,9 @@ func (s *step) post(ctx, hard context.Context) report {
 		return rep
 	}
 	s.connect(cfg.Access)
-	opID, took, err := s.timed(func() (string, error) { return s.undo(ctx, hard, st, server) })
-	rep.OperationID, rep.Took = opID, took
+	start := time.Now()
+	rep.OperationID, err = s.undo(ctx, hard, st, server)
+	rep.Took = time.Since(start)
 	var running *logoutRunning
 	switch {
 	case errors.Is(err, errLoginRefused):

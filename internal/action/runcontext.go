@@ -2,10 +2,8 @@ package action
 
 import "github.com/reoclo/docker-auth/internal/reoclo"
 
-// runContext describes the workflow run for the audit log, from the
-// runner's variables: the provider is gitea_actions on Gitea's runner (and
-// Forgejo's, which sets GITEA_ACTIONS too), github_actions elsewhere. It
-// returns the run ID beside it.
+// runContext describes the run for the audit log, and returns its run ID;
+// the provider is gitea_actions where GITEA_ACTIONS is set (Forgejo too).
 func runContext(getenv func(string) string) (reoclo.RunContext, string) {
 	rc := reoclo.RunContext{
 		Provider:   "github_actions",

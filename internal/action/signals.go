@@ -10,15 +10,14 @@ import (
 )
 
 // Grace is the time the runner leaves between SIGINT and SIGTERM when it
-// cancels a job (it kills the container 2.5 s after SIGTERM).
+// cancels a job; it kills the container 2.5 s after SIGTERM.
 const Grace = 7500 * time.Millisecond
 
-// CancelledError is why a step stopped: the runner cancelled the job, with
-// SIGINT, then SIGTERM 7.5 s later, then a kill.
+// CancelledError is why a step stopped: the runner cancelled the job.
 type CancelledError struct {
 	Signal os.Signal
-	// After, when set, says the hard stop came that long after Signal,
-	// because no other signal came within the grace.
+	// After, when set: the hard stop came that long after Signal, no
+	// other signal having come within the grace.
 	After time.Duration
 }
 
@@ -33,11 +32,9 @@ func (e *CancelledError) Error() string {
 // Unwrap makes errors.Is(err, context.Canceled) hold.
 func (e *CancelledError) Unwrap() error { return context.Canceled }
 
-// WithSignals returns the step's two stops, as the runner stops a job: ctx
-// ends at the first SIGINT or SIGTERM (wait no more, start nothing new), and
-// hard, which ctx derives from, at SIGTERM, at a second SIGINT or grace after
-// the first (stop what is in flight). Each ends with a *CancelledError. stop
-// releases the signal handlers.
+// WithSignals returns a step's two stops: ctx ends at the first SIGINT or
+// SIGTERM (wait no more, start nothing new); hard, its parent, at SIGTERM,
+// a second SIGINT or grace after the first (stop what is in flight).
 func WithSignals(parent context.Context, grace time.Duration) (ctx, hard context.Context, stop func()) {
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
@@ -83,8 +80,8 @@ func watchSignals(parent context.Context, ch <-chan os.Signal, grace time.Durati
 	}
 }
 
-// linger returns a context that ends when parent ends, or d after stop
-// ends, with the cause of the one that ended it.
+// linger returns a context that ends with parent, or d after stop ends,
+// with the cause of the one that ended it.
 func linger(parent, stop context.Context, d time.Duration) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancelCause(parent)
 	release := context.AfterFunc(stop, func() {
@@ -102,16 +99,14 @@ func linger(parent, stop context.Context, d time.Duration) (context.Context, con
 	}
 }
 
-// TimeoutError is the cause of a step's context when its timeout runs out.
-type TimeoutError struct {
-	After time.Duration
-}
+// TimeoutError is why a step stopped when its timeout ran out.
+type TimeoutError struct{ After time.Duration }
 
 // Error implements error: "timed out after 120s".
 func (e *TimeoutError) Error() string { return "timed out after " + seconds(e.After) }
 
-// withDeadline bounds ctx by the step's timeout, which ends at deadline,
-// with a *TimeoutError cause that says so.
+// withDeadline bounds ctx by the step's timeout, ending at deadline with a
+// *TimeoutError.
 func withDeadline(ctx context.Context, deadline time.Time, timeout time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithDeadlineCause(ctx, deadline, &TimeoutError{After: timeout})
 }

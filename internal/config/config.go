@@ -1,8 +1,5 @@
-// Package config reads and validates the action's inputs.
-//
-// Every input is checked before the action sends a single request, and every
-// problem is reported at once, each naming the input and what it expects.
-// The API key's value never appears in an error.
+// Package config reads and checks the action's inputs, before any request,
+// reporting every problem at once and never quoting the API key.
 package config
 
 import (
@@ -12,7 +9,7 @@ import (
 	"time"
 )
 
-// Names of the inputs declared in action.yml.
+// Names of the inputs action.yml and logout/action.yml declare.
 const (
 	InputAPIKey       = "api_key"
 	InputServerID     = "server_id"
@@ -20,47 +17,30 @@ const (
 	InputCleanup      = "cleanup"
 	InputAPIURL       = "api_url"
 	InputTimeout      = "timeout"
-	// InputRegistryURL is an input of the logout step (logout/action.yml) only.
-	InputRegistryURL = "registry_url"
+	InputRegistryURL  = "registry_url" // the logout step's only
 )
 
-// Inputs lists every input the action reads, in the order action.yml declares them.
-func Inputs() []string {
-	return []string{InputAPIKey, InputServerID, InputCredentialID, InputCleanup, InputAPIURL, InputTimeout}
-}
-
-// LogoutInputs lists every input the logout step reads, in the order
-// logout/action.yml declares them.
-func LogoutInputs() []string {
-	return []string{InputAPIKey, InputServerID, InputRegistryURL, InputAPIURL, InputTimeout}
-}
-
-// The defaults action.yml and logout/action.yml declare.
-const (
-	defaultCleanup = "true"
-	defaultAPIURL  = "https://api.reoclo.com"
-	defaultTimeout = "120"
-)
-
-// Defaults returns action.yml's input defaults. A runner that leaves an
-// input's INPUT_ variable out altogether (act's post step passes only the
-// keys under `with:`) gets these; a test holds them equal to action.yml's.
+// Defaults returns action.yml's input defaults: an input whose variable is
+// not set at all gets its default (act's post step passes only the keys
+// under `with:`). A test holds them equal to action.yml's.
 func Defaults() map[string]string {
-	return map[string]string{InputCleanup: defaultCleanup, InputAPIURL: defaultAPIURL, InputTimeout: defaultTimeout}
+	return map[string]string{InputCleanup: "true", InputAPIURL: defaultAPIURL, InputTimeout: defaultTimeout}
 }
 
-// LogoutDefaults returns logout/action.yml's input defaults, the main
-// action's for the inputs they share.
+// LogoutDefaults returns logout/action.yml's input defaults.
 func LogoutDefaults() map[string]string {
 	return map[string]string{InputAPIURL: defaultAPIURL, InputTimeout: defaultTimeout}
 }
 
-// GetInputFunc returns the value of the named input, trimmed, or "" when it is
-// not set. githubactions.Action.GetInput is one.
+const (
+	defaultAPIURL  = "https://api.reoclo.com"
+	defaultTimeout = "120"
+)
+
+// GetInputFunc returns the value of the named input, trimmed, or "".
 type GetInputFunc func(name string) string
 
-// Access is what every step needs to reach the API: the inputs api_key,
-// api_url and timeout, parsed.
+// Access is what every step needs to reach the API.
 type Access struct {
 	// APIKey is the Reoclo automation key. Never print it.
 	APIKey string
@@ -70,104 +50,67 @@ type Access struct {
 	Timeout time.Duration
 }
 
-// Config is what the main step needs: every input, parsed.
+// Config is a step's inputs, parsed: the main step's (Load), the post
+// step's (LoadPost: Access and Cleanup) or the logout step's (LoadLogout:
+// no CredentialID nor Cleanup, a RegistryURL).
 type Config struct {
 	Access
-	// ServerID is the UUID of the server that runs docker login.
-	ServerID string
-	// CredentialID is the UUID of the registry credential in Reoclo's vault.
-	CredentialID string
-	// Cleanup says whether the post step logs out again.
-	Cleanup bool
+	ServerID, CredentialID, RegistryURL string
+	Cleanup                             bool
 }
 
-// PostConfig is what the post step reads from its inputs. The server, the
-// registry and the login operation come from the main step's saved state.
-// When Cleanup is false, Access is left empty.
-type PostConfig struct {
-	Access
-	Cleanup bool
-}
-
-// LogoutConfig is what the logout step (logout/action.yml) needs: every
-// input, parsed.
-type LogoutConfig struct {
-	Access
-	// ServerID is the UUID of the server that runs docker logout.
-	ServerID string
-	// RegistryURL is the registry to log out of, as the login step's
-	// registry_url output gives it.
-	RegistryURL string
-}
-
-// InputError reports one input that is missing or malformed. Its message names
-// the input and says what it expects; it never carries the API key.
+// InputError is one input that is missing or malformed: its message names
+// the input and says what it expects; it never holds the API key.
 type InputError struct {
-	// Input is the input's name as declared in action.yml.
-	Input string
-	// Problem says what is wrong and what is expected.
-	Problem string
+	Input, Problem string
 }
 
-// Error implements error.
-func (e *InputError) Error() string {
-	return fmt.Sprintf("input %s: %s", e.Input, e.Problem)
-}
+// Error implements error: "input timeout: must be …".
+func (e *InputError) Error() string { return fmt.Sprintf("input %s: %s", e.Input, e.Problem) }
 
-// Load reads and validates every input of the main step. It returns all the
-// problems it found, joined in the order action.yml declares the inputs,
-// each an *InputError.
+// Load reads and checks every input of the main step. It returns every
+// problem at once, joined in the order action.yml declares the inputs, each
+// an *InputError.
 func Load(get GetInputFunc) (*Config, error) {
 	cfg := &Config{}
-	err := errors.Join(
+	return cfg.check(errors.Join(
 		into(&cfg.APIKey)(apiKey(get(InputAPIKey))),
 		into(&cfg.ServerID)(uuidInput(InputServerID, get(InputServerID))),
 		into(&cfg.CredentialID)(uuidInput(InputCredentialID, get(InputCredentialID))),
 		into(&cfg.Cleanup)(boolInput(InputCleanup, get(InputCleanup))),
-		into(&cfg.API)(ParseAPIURL(get(InputAPIURL))),
-		into(&cfg.Timeout)(timeoutInput(get(InputTimeout))),
-	)
-	if err != nil {
-		return nil, err
-	}
-	return cfg, nil
+		cfg.access(get),
+	))
 }
 
-// LoadPost reads and validates the inputs the post step uses. Like Load, it
-// returns every problem at once. When cleanup is false the other inputs are
-// not needed, so they are not checked.
-func LoadPost(get GetInputFunc) (*PostConfig, error) {
-	cfg := &PostConfig{}
-	if err := into(&cfg.Cleanup)(boolInput(InputCleanup, get(InputCleanup))); err != nil {
-		return nil, err
+// LoadPost reads and checks the post step's inputs, as Load does. With
+// cleanup false the others are not needed, so not checked.
+func LoadPost(get GetInputFunc) (*Config, error) {
+	cfg := &Config{}
+	err := into(&cfg.Cleanup)(boolInput(InputCleanup, get(InputCleanup)))
+	if err == nil && cfg.Cleanup {
+		err = errors.Join(into(&cfg.APIKey)(apiKey(get(InputAPIKey))), cfg.access(get))
 	}
-	if !cfg.Cleanup {
-		return cfg, nil
-	}
-	err := errors.Join(
-		into(&cfg.APIKey)(apiKey(get(InputAPIKey))),
-		into(&cfg.API)(ParseAPIURL(get(InputAPIURL))),
-		into(&cfg.Timeout)(timeoutInput(get(InputTimeout))),
-	)
-	if err != nil {
-		return nil, err
-	}
-	return cfg, nil
+	return cfg.check(err)
 }
 
-// LoadLogout reads and validates every input of the logout step. Like Load,
-// it returns every problem at once, each an *InputError.
-func LoadLogout(get GetInputFunc) (*LogoutConfig, error) {
-	cfg := &LogoutConfig{}
-	err := errors.Join(
+// LoadLogout reads and checks every input of the logout step, as Load does.
+func LoadLogout(get GetInputFunc) (*Config, error) {
+	cfg := &Config{}
+	return cfg.check(errors.Join(
 		into(&cfg.APIKey)(apiKey(get(InputAPIKey))),
 		into(&cfg.ServerID)(uuidInput(InputServerID, get(InputServerID))),
 		into(&cfg.RegistryURL)(registryURLInput(get(InputRegistryURL))),
-		into(&cfg.API)(ParseAPIURL(get(InputAPIURL))),
-		into(&cfg.Timeout)(timeoutInput(get(InputTimeout))),
-	)
+		cfg.access(get),
+	))
+}
+
+func (cfg *Config) access(get GetInputFunc) error {
+	return errors.Join(into(&cfg.API)(ParseAPIURL(get(InputAPIURL))), into(&cfg.Timeout)(timeoutInput(get(InputTimeout))))
+}
+
+func (cfg *Config) check(err error) (*Config, error) {
 	if err != nil {
-		return nil, err
+		return nil, withHint(err)
 	}
 	return cfg, nil
 }

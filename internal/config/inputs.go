@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,34 +17,47 @@ import (
 // uuidPattern matches the canonical 8-4-4-4-12 hexadecimal form.
 var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
-// maxTimeout is the longest timeout a time.Duration can hold, in whole seconds.
-const maxTimeout = math.MaxInt64 / int64(time.Second)
+// SecretHint is the usual cause of a key or ID that is set but empty. The
+// error of a step's inputs ends with it, once, when one of them is empty.
+const SecretHint = "An empty key or ID nearly always comes from a secret or variable (${{ secrets.… }}, ${{ vars.… }}) " +
+	"this run cannot see: check its name; pull requests from forks get no secrets, Dependabot runs get only " +
+	"Dependabot secrets, and an environment's secrets and variables reach only jobs whose environment: names it"
 
-// secretHint is the usual cause of an input that is set but empty: the
-// secret or variable it comes from is not available to this run.
-const secretHint = "is required but empty. If the step sets it from a secret or variable (${{ secrets.… }}, ${{ vars.… }}), " +
-	"this run cannot see it: check the name; pull requests from forks get no secrets, Dependabot runs get only " +
-	"Dependabot secrets, and an environment's secrets and variables reach only jobs whose environment: names it " +
-	"(see Troubleshooting in the README)"
+// emptySecret is an *InputError's Problem for a key or ID that is empty.
+const emptySecret = "is required but empty"
 
-// required fails for an empty value. For the inputs a workflow passes from
-// secrets (the key and the IDs) it names the usual cause; for those with a
-// default in action.yml it says how to get the default.
+// required fails for an empty value, saying what to do for an input with a
+// default or the logout step's registry_url.
 func required(name, v string) error {
-	if v != "" {
+	problem := map[string]string{
+		InputAPIURL:      "is required but empty (leave it out of the step's with: to use its default)",
+		InputTimeout:     "is required but empty (leave it out of the step's with: to use its default)",
+		InputRegistryURL: "is required but empty (set it in the step's with:, typically to ${{ steps.<login step id>.outputs.registry_url }})",
+	}[name]
+	switch {
+	case v != "":
 		return nil
+	case problem == "":
+		problem = emptySecret
 	}
-	switch name {
-	case InputAPIKey, InputServerID, InputCredentialID:
-		return &InputError{Input: name, Problem: secretHint}
-	case InputAPIURL, InputTimeout:
-		return &InputError{Input: name, Problem: "is required but empty (leave it out of the step's with: to use its default)"}
-	}
-	return &InputError{Input: name, Problem: "is required but empty"}
+	return &InputError{Input: name, Problem: problem}
 }
 
-// apiKey checks the key is present and fits in an HTTP header. The key itself
-// never goes into the error.
+// withHint adds SecretHint to err, errors.Join's, when a key or ID in it is
+// empty.
+func withHint(err error) error {
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			if ie, ok := e.(*InputError); ok && ie.Problem == emptySecret {
+				return errors.Join(err, errors.New(SecretHint))
+			}
+		}
+	}
+	return err
+}
+
+// apiKey checks the key is present and fits in an HTTP header, never
+// quoting it.
 func apiKey(v string) (string, error) {
 	if err := required(InputAPIKey, v); err != nil {
 		return "", err
@@ -75,42 +90,37 @@ func boolInput(name, v string) (bool, error) {
 	case "false", "False", "FALSE":
 		return false, nil
 	}
-	return false, &InputError{Input: name, Problem: fmt.Sprintf(
-		"must be one of true, True, TRUE, false, False, FALSE (got %q)", clip(v))}
+	return false, &InputError{Input: name, Problem: fmt.Sprintf("must be one of true, True, TRUE, false, False, FALSE (got %q)", clip(v))}
 }
 
-// timeoutInput parses a positive number of seconds, such as 120 or 7.5.
+// timeoutInput parses a positive number of seconds, such as 120 or 7.5, from
+// 0.001 to what a time.Duration holds.
 func timeoutInput(v string) (time.Duration, error) {
 	if err := required(InputTimeout, v); err != nil {
 		return 0, err
 	}
+	const most = math.MaxInt64 / int64(time.Second)
 	secs, err := strconv.ParseFloat(v, 64)
-	if err != nil || math.IsNaN(secs) || math.IsInf(secs, 0) {
-		return 0, &InputError{Input: InputTimeout, Problem: fmt.Sprintf(
-			"must be a positive number of seconds such as 120 (got %q)", clip(v))}
+	switch {
+	case err != nil || math.IsNaN(secs) || math.IsInf(secs, 0):
+		return 0, &InputError{InputTimeout, fmt.Sprintf("must be a positive number of seconds such as 120 (got %q)", clip(v))}
+	case secs <= 0:
+		return 0, &InputError{InputTimeout, fmt.Sprintf("must be more than 0 seconds (got %s)", v)}
+	case secs > float64(most):
+		return 0, &InputError{InputTimeout, fmt.Sprintf("must be at most %d seconds (got %s)", most, clip(v))}
+	case secs < 0.001:
+		return 0, &InputError{InputTimeout, fmt.Sprintf("must be at least 0.001 seconds (got %s)", v)}
 	}
-	if secs <= 0 {
-		return 0, &InputError{Input: InputTimeout, Problem: fmt.Sprintf("must be more than 0 seconds (got %s)", v)}
-	}
-	if secs > float64(maxTimeout) {
-		return 0, &InputError{Input: InputTimeout, Problem: fmt.Sprintf(
-			"must be at most %d seconds (got %s)", maxTimeout, clip(v))}
-	}
-	d := time.Duration(secs * float64(time.Second))
-	if d < time.Millisecond {
-		return 0, &InputError{Input: InputTimeout, Problem: fmt.Sprintf("must be at least 0.001 seconds (got %s)", v)}
-	}
-	return d, nil
+	return time.Duration(secs * float64(time.Second)), nil
 }
 
-// MaxRegistryURL bounds a registry_url, the input's and the one the API
-// returns: longer, it cannot be an output.
+// MaxRegistryURL bounds a registry_url, the input's and the API's: longer,
+// it cannot be an output.
 const MaxRegistryURL = 2048
 
-// CheckRegistry reports why v cannot name the registry of a docker logout,
-// or nil when it can: it must not be empty (docker logout without one logs
-// out of Docker Hub), nor start with "-", which docker would read as an
-// option (--config=/tmp/x, -h).
+// CheckRegistry reports why v cannot name the registry of a docker logout:
+// empty (docker logout without one logs out of Docker Hub), or starting with
+// "-", which docker would read as an option (--config=/tmp/x, -h).
 func CheckRegistry(v string) error {
 	switch {
 	case v == "":
@@ -121,34 +131,83 @@ func CheckRegistry(v string) error {
 	return nil
 }
 
-// registryURLInput checks the logout step's registry_url: one registry as
-// the login step's registry_url output gives it (ghcr.io, docker.io, an ECR
-// host…), with no white space or control characters.
+// registryURLInput checks the logout step's registry_url: one registry, as
+// the login's output gives it, with no white space or control characters.
 func registryURLInput(v string) (string, error) {
 	if err := required(InputRegistryURL, v); err != nil {
-		return "", &InputError{Input: InputRegistryURL, Problem: "is required but empty (set it in the step's with:, " +
-			"typically to ${{ steps.<login step id>.outputs.registry_url }})"}
+		return "", err
 	}
 	if len(v) > MaxRegistryURL {
-		return "", &InputError{Input: InputRegistryURL, Problem: fmt.Sprintf("must be at most %d bytes (got %d)", MaxRegistryURL, len(v))}
+		return "", &InputError{InputRegistryURL, fmt.Sprintf("must be at most %d bytes (got %d)", MaxRegistryURL, len(v))}
 	}
 	for _, r := range v {
 		if r == utf8.RuneError || unicode.IsSpace(r) || unicode.IsControl(r) {
-			return "", &InputError{Input: InputRegistryURL, Problem: fmt.Sprintf(
+			return "", &InputError{InputRegistryURL, fmt.Sprintf(
 				"must be one registry such as ghcr.io, with no spaces, line breaks or control characters (got %q)", clip(v))}
 		}
 	}
 	if err := CheckRegistry(v); err != nil {
-		return "", &InputError{Input: InputRegistryURL, Problem: fmt.Sprintf("must be one registry such as ghcr.io, but %v (got %q)", err, clip(v))}
+		return "", &InputError{InputRegistryURL, fmt.Sprintf("must be one registry such as ghcr.io, but %v (got %q)", err, clip(v))}
 	}
 	return v, nil
 }
 
+// ParseAPIURL checks api_url: an absolute http(s) URL, no credentials,
+// query or fragment, plain http only to loopback hosts (the key never
+// crosses a network in clear); its host normalised, for one spelling.
+func ParseAPIURL(v string) (*url.URL, error) {
+	bad := func(problem string) (*url.URL, error) {
+		return nil, &InputError{Input: InputAPIURL, Problem: problem}
+	}
+	if err := required(InputAPIURL, v); err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(v)
+	if err != nil {
+		return bad(fmt.Sprintf("must be an absolute URL such as https://api.reoclo.com (got %q, which does not parse)", clip(v)))
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.Opaque != "" {
+		return bad(fmt.Sprintf("must be an absolute http(s) URL such as https://api.reoclo.com (got %q)", clip(v)))
+	}
+	if u.User != nil {
+		return bad("must not carry a user name or password; the API key goes in api_key")
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return bad(fmt.Sprintf("must not have a query or fragment (got %q)", clip(v)))
+	}
+	host := NormalizeHost(u.Hostname())
+	if host == "" {
+		return bad(fmt.Sprintf("must name a host (got %q)", clip(v)))
+	}
+	u.Host = strings.Replace(u.Host, u.Hostname(), host, 1)
+	if u.Scheme == "http" && !IsLoopback(host) {
+		return bad(fmt.Sprintf("must use https (got %q); plain http is allowed only for loopback addresses such as 127.0.0.1", clip(v)))
+	}
+	return u, nil
+}
+
+// NormalizeHost returns a host (without port or brackets) in the spelling
+// the action compares: lower case, no trailing dot.
+func NormalizeHost(host string) string {
+	return strings.TrimSuffix(strings.ToLower(host), ".")
+}
+
+// IsLoopback reports whether host (without port), in any spelling, is
+// localhost or a loopback IP: the one rule for plain http (ParseAPIURL) and
+// for never using a proxy (the API client's transport).
+func IsLoopback(host string) bool {
+	host = NormalizeHost(host)
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // clip shortens a user's value for quoting in an error message.
 func clip(v string) string {
-	const maxQuoted = 64
-	if len(v) <= maxQuoted {
-		return v
+	if len(v) > 64 {
+		return v[:64] + "…"
 	}
-	return v[:maxQuoted] + "…"
+	return v
 }

@@ -2,9 +2,8 @@ package reoclo
 
 import "encoding/json"
 
-// Statuses as the API reports them.
+// The terminal statuses, as the API reports them.
 const (
-	StatusRunning   = "running"
 	StatusCompleted = "completed"
 	StatusFailed    = "failed"
 	StatusTimeout   = "timeout"
@@ -22,10 +21,12 @@ type RunContext struct {
 	Ref        string `json:"ref,omitempty"`
 }
 
-// LoginRequest is the body of POST /registry-auth/login.
-type LoginRequest struct {
+// Request is the body of POST /registry-auth/login (with a credential) and
+// of POST /registry-auth/logout (with a registry).
+type Request struct {
 	ServerID     string     `json:"server_id"`
-	CredentialID string     `json:"credential_id"`
+	CredentialID string     `json:"credential_id,omitempty"`
+	RegistryURL  string     `json:"registry_url,omitempty"`
 	RunID        string     `json:"run_id"`
 	RunContext   RunContext `json:"run_context"`
 }
@@ -38,14 +39,6 @@ type LoginAccepted struct {
 	RegistryType string `json:"registry_type"`
 }
 
-// LogoutRequest is the body of POST /registry-auth/logout.
-type LogoutRequest struct {
-	ServerID    string     `json:"server_id"`
-	RegistryURL string     `json:"registry_url"`
-	RunID       string     `json:"run_id"`
-	RunContext  RunContext `json:"run_context"`
-}
-
 // LogoutAccepted is the API's reply to a logout. Status is "completed" when
 // the logout is already done, "running" when it must be followed.
 type LogoutAccepted struct {
@@ -53,8 +46,8 @@ type LogoutAccepted struct {
 	Status      string `json:"status"`
 }
 
-// Operation is an operation as GET /operations/{id} reports it, as far as
-// the action reads it.
+// Operation is what GET /operations/{id} reports, as far as the action
+// reads it.
 type Operation struct {
 	OperationID string  `json:"operation_id"`
 	ServerID    string  `json:"server_id"`
@@ -70,8 +63,8 @@ type Result struct {
 	Stderr   Output `json:"stderr"`
 }
 
-// IsTerminal reports whether an operation in this status will change no more.
-func IsTerminal(status string) bool {
+// isTerminal reports whether an operation in this status will change no more.
+func isTerminal(status string) bool {
 	return status == StatusCompleted || status == StatusFailed || status == StatusTimeout
 }
 
@@ -81,54 +74,44 @@ func (o *Operation) Succeeded() bool {
 	return o.Status == StatusCompleted && o.Result != nil && o.Result.ExitCode != nil && *o.Result.ExitCode == 0
 }
 
-// Output is a command's output on the server, kept bounded: a reply may
-// carry megabytes of it, and the action prints at most the first
-// MaxOutput bytes and quotes a line from the end. Text is untrusted: print
-// it only through internal/untrusted.
+// Output is a command's output on the server, bounded: the action prints
+// its start and quotes a line of its end. Untrusted: print it only through
+// internal/untrusted.
 type Output struct {
-	// Head is the text's start, all of it when it is at most MaxOutput
-	// bytes.
-	Head string
-	// Tail is the text's end (the last tailBytes, about): all of it when it
-	// is short.
-	Tail string
-	// Size is the text's length in bytes, or, when it was too long to keep,
-	// the length of its JSON escaped form, about as long.
+	Head string // the start, at most MaxOutput bytes: all of a short text
+	Tail string // the end, about 4 KiB: all of a short text
+	// Size is the text's length, or, when it was too long to keep whole,
+	// that of its JSON form, about as long.
 	Size int
 }
 
-// MaxOutput is how much of an output's start Output keeps.
-const MaxOutput = 64 << 10
+// MaxOutput is how much of an output's start Output keeps; tailBytes, of a
+// long output's end.
+const (
+	MaxOutput = 64 << 10
+	tailBytes = 4 << 10
+)
 
-// tailBytes is how much of a long output's end Output keeps: enough for
-// its last lines.
-const tailBytes = 4 << 10
-
-// UnmarshalJSON implements json.Unmarshaler. A short text is decoded
-// whole; of a long one only its start and its end are decoded, from a cut
-// of the JSON string that encoding/json accepts, so it is never held whole.
+// UnmarshalJSON implements json.Unmarshaler. A short text is decoded whole;
+// of a long one, only its start and its end, each from a cut of the JSON
+// string that encoding/json takes: the text is never held whole.
 func (o *Output) UnmarshalJSON(raw []byte) error {
 	if len(raw) <= MaxOutput+tailBytes || raw[0] != '"' {
 		var s *string // null leaves the output empty; other kinds get the library's error
 		if err := json.Unmarshal(raw, &s); err != nil || s == nil {
 			return err
 		}
-		*o = Output{Head: *s, Tail: *s, Size: len(*s)}
-		if len(*s) > MaxOutput {
-			o.Head = (*s)[:MaxOutput]
-		}
+		*o = Output{Head: (*s)[:min(len(*s), MaxOutput)], Tail: *s, Size: len(*s)}
 		return nil
 	}
 	*o = Output{Head: part(raw, MaxOutput, false), Tail: part(raw, tailBytes, true), Size: len(raw) - 2}
 	return nil
 }
 
-// part decodes n bytes of the start (or the end) of raw, a valid JSON
-// string literal longer than n. The cut moves inward, a byte at a time and
-// at most the 6 bytes of an escape (\uXXXX), until it splits no escape and
-// encoding/json takes it. (A tail may begin inside an escape encoding/json
-// also takes, such as the "n" of "\n": a letter more or less at the start
-// of the tail, which is only ever quoted from its end.)
+// part decodes n bytes of raw's start (or end), raw being a JSON string
+// longer than n: the cut moves inward, by at most an escape's 6 bytes,
+// until encoding/json takes it. (A tail may begin inside an escape that
+// still decodes, as the "n" of "\n": a letter before its first line.)
 func part(raw []byte, n int, end bool) string {
 	for i := range 7 {
 		lit := append(append(make([]byte, 0, n+1), raw[:n-i]...), '"')

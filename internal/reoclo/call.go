@@ -15,31 +15,29 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 )
 
-// MaxResponseBytes bounds a successful reply's body: far above any real
-// operation (5 MB of docker output encodes to well under it).
-const MaxResponseBytes = 16 << 20
+// MaxResponseBytes bounds a reply's body: far above any real one (5 MB of
+// docker output encodes to well under it). Of an error reply, 64 KiB is read.
+const (
+	MaxResponseBytes = 16 << 20
+	maxErrorBody     = 64 << 10
+)
 
-// maxErrorBody is how much of an error reply's body is read.
-const maxErrorBody = 64 << 10
-
-// errTooLarge is a reply body over MaxResponseBytes.
 var errTooLarge = fmt.Errorf("reply is larger than %d MiB", MaxResponseBytes>>20)
 
-// attempts is what one call's attempts came to, as go-retryablehttp's
-// hooks report them (it calls them one at a time).
+// attempts is what one call's attempts came to, as go-retryablehttp's hooks
+// report them, one at a time.
 type attempts struct {
 	n       int   // attempts begun
-	status  int   // the last error status the API answered, or 0
+	status  int   // the last error status, or 0
 	last    error // how the last attempt failed: a connection error or its error status
 	retry   bool  // the retry policy's decision on the last attempt
 	stopped bool  // the soft stop kept a retry from being sent
 	reply   []byte
 }
 
-// do sends one API call, retried under retryPolicy, and decodes a 2xx reply
-// into out. Its requests run on ctx. Once soft ends (soft is ctx for every
-// call but the login), no new attempt is sent and the wait before one ends
-// at once; an attempt in flight still gets its reply.
+// do sends one call on ctx, retried under retryPolicy, and decodes a 2xx
+// reply into out. Once soft ends (ctx but for the login) no new attempt is
+// sent and a retry wait ends; an attempt in flight still gets its reply.
 func (c *Client) do(ctx, soft context.Context, method, path string, in, out any) error {
 	u := c.endpoint(path)
 	var body any
@@ -56,80 +54,59 @@ func (c *Client) do(ctx, soft context.Context, method, path string, in, out any)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.key)
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
+	req.Header.Set("User-Agent", c.UserAgent)
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	var a attempts
-	// A 2xx body is read inside the retry loop, so a reply cut short is
-	// retried like any connection failure.
-	req.SetResponseHandler(func(resp *http.Response) error {
-		if resp.StatusCode/100 != 2 {
-			return nil
+	// A 2xx body is read inside the retry loop: a reply cut short is retried.
+	req.SetResponseHandler(func(resp *http.Response) (err error) {
+		if resp.StatusCode/100 == 2 {
+			a.reply, err = readBody(resp.Body, resp.ContentLength)
 		}
-		defer func() { _ = resp.Body.Close() }()
-		b, err := readBody(resp.Body, resp.ContentLength, MaxResponseBytes)
-		a.reply = b
 		return err
 	})
-	rc := &retryablehttp.Client{
-		HTTPClient:   c.http,
-		Logger:       nil, // the library's default logger prints URLs to the job log
-		RetryWaitMin: minRetryWait,
-		RetryWaitMax: maxRetryWait,
-		RetryMax:     maxAttempts - 1,
-		RequestLogHook: func(_ retryablehttp.Logger, _ *http.Request, i int) {
-			a.n = i + 1
-		},
+	resp, err := (&retryablehttp.Client{
+		HTTPClient:     c.http,
+		RetryWaitMin:   minRetryWait,
+		RetryWaitMax:   maxRetryWait,
+		RetryMax:       maxAttempts - 1,
+		RequestLogHook: func(_ retryablehttp.Logger, _ *http.Request, i int) { a.n = i + 1 },
 		CheckRetry: func(ctx context.Context, resp *http.Response, err error) (bool, error) {
 			switch {
 			case err == nil && resp.StatusCode/100 != 2:
 				a.status, a.last = resp.StatusCode, fmt.Errorf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
-			case err != nil && ctx.Err() == nil: // a failure the context caused says nothing of the API
+			case err != nil && ctx.Err() == nil: // a failure ctx caused says nothing of the API
 				a.last = unwrapURLError(err)
 			}
 			a.retry, err = retryPolicy(ctx, resp, err)
-			if a.retry && soft.Err() != nil {
-				a.stopped = true
-				return false, nil
-			}
-			return a.retry, err
+			a.stopped = a.retry && soft.Err() != nil
+			return a.retry && !a.stopped, err
 		},
-		// The wait happens here, where the soft stop can end it; the
-		// library's own timer then waits no more, and PrepareRetry stops.
+		// The wait happens here, where the soft stop ends it; the library's
+		// own timer then waits no more, and PrepareRetry stops the call.
 		Backoff: func(lo, hi time.Duration, n int, resp *http.Response) time.Duration {
 			_ = sleep(soft, retryWait(lo, hi, n, rand.Float64(), time.Now(), resp)) //nolint:gosec // jitter guards no secret
 			return 0
 		},
 		PrepareRetry: func(*http.Request) error { return context.Cause(soft) },
-		ErrorHandler: func(resp *http.Response, err error, _ int) (*http.Response, error) {
-			if err != nil && resp != nil {
-				_ = resp.Body.Close()
-				resp = nil
-			}
-			return resp, err
-		},
-	}
-	resp, err := rc.Do(req)
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}).Do(req)
 	e := &Error{Method: method, URL: u, StatusCode: a.status, Attempts: max(a.n, 1), Err: a.last, Temporary: a.retry}
+	if resp != nil {
+		defer func() { _ = resp.Body.Close() }()
+	}
 	switch {
 	case err == nil && resp.StatusCode/100 == 2:
-		e.StatusCode = resp.StatusCode
 		if err := json.Unmarshal(bytes.TrimPrefix(a.reply, []byte("\xEF\xBB\xBF")), out); err != nil {
 			var syntax *json.SyntaxError
-			e.Err, e.Temporary = err, errors.As(err, &syntax) // not JSON at all: a proxy's page, say
+			e.StatusCode, e.Err, e.Temporary = resp.StatusCode, err, errors.As(err, &syntax) // not JSON: a proxy's page, say
 			return e
 		}
 		return nil
-	case err == nil:
-		defer func() { _ = resp.Body.Close() }()
-		if !a.stopped {
-			b, _ := readBody(resp.Body, -1, maxErrorBody)
-			e.Detail = detailOf(resp.Header.Get("Content-Type"), b)
-			return e
-		}
-	case errors.Is(err, errTooLarge):
-		e.StatusCode, e.Err, e.Temporary = http.StatusOK, errTooLarge, false
+	case err == nil && !a.stopped:
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		e.Detail = detailOf(resp.Header.Get("Content-Type"), b)
 		return e
 	}
 	for _, stop := range []context.Context{ctx, soft} {
@@ -144,23 +121,18 @@ func (c *Client) do(ctx, soft context.Context, method, path string, in, out any)
 	return e
 }
 
-// readBody reads at most limit bytes of a body into one buffer, sized from
-// contentLength when it is known. It fails on a body cut short, and with
-// errTooLarge on one over a limit of MaxResponseBytes (an error reply is
-// only cut).
-func readBody(r io.Reader, contentLength int64, limit int64) ([]byte, error) {
+// readBody reads a reply's body into one buffer, sized from contentLength
+// when it is known. It fails on a body cut short or over MaxResponseBytes.
+func readBody(r io.Reader, contentLength int64) ([]byte, error) {
 	var buf bytes.Buffer
-	if contentLength > 0 && contentLength <= limit {
+	if contentLength > 0 && contentLength <= MaxResponseBytes {
 		buf.Grow(int(contentLength) + bytes.MinRead) // the read that sees EOF needs MinRead free
 	}
-	if _, err := buf.ReadFrom(io.LimitReader(r, limit+1)); err != nil {
+	if _, err := buf.ReadFrom(io.LimitReader(r, MaxResponseBytes+1)); err != nil {
 		return nil, fmt.Errorf("read reply: %w", err)
 	}
-	if int64(buf.Len()) > limit {
-		if limit == MaxResponseBytes {
-			return nil, errTooLarge
-		}
-		buf.Truncate(int(limit))
+	if buf.Len() > MaxResponseBytes {
+		return nil, errTooLarge
 	}
 	return buf.Bytes(), nil
 }

@@ -1,12 +1,8 @@
-// Package reoclo is a client for the parts of the Reoclo automation API that
-// docker-auth uses: start a registry login or logout, and follow the
-// operation until it is done.
-//
-// Every request carries the API key only to api_url's origin and is logged
-// without headers (transport.go), is retried by go-retryablehttp under one
-// policy (retry.go) and reads a bounded reply (call.go). A call that fails
-// returns an *Error with the facts: status, method, URL, what the API said,
-// and whether trying again may help (errors.go).
+// Package reoclo is a client for the Reoclo automation API, as far as
+// docker-auth uses it: registry logins and logouts and their operations.
+// Requests carry the key only to api_url's origin (transport.go), are
+// retried under one policy (retry.go), read bounded replies (call.go) and
+// fail with an *Error of facts (errors.go).
 package reoclo
 
 import (
@@ -19,63 +15,57 @@ import (
 	"time"
 )
 
-// basePath is where the automation API lives under api_url.
-const basePath = "/api/automation/v1"
-
-// attemptTimeout bounds one HTTP attempt, so a stalled connection is retried.
-const attemptTimeout = 30 * time.Second
+// basePath is where the automation API lives under api_url;
+// attemptTimeout bounds one attempt, so a stalled connection is retried.
+const (
+	basePath       = "/api/automation/v1"
+	attemptTimeout = 30 * time.Second
+)
 
 // Client talks to the Reoclo automation API with one key.
 type Client struct {
-	base      *url.URL
-	key       string
-	userAgent string
-	log       Logger
-	http      *http.Client
-	// rate is the key's budget as the last reply that told of it said.
-	rate rateState
+	base *url.URL
+	key  string
+	http *http.Client
+	rate rateState // the key's budget, as the last reply that told of it said
+	Options
 }
 
-// Logger receives one debug line per HTTP attempt. githubactions.Action is one.
-type Logger interface {
-	Debugf(format string, args ...any)
+// Options are a Client's optional settings.
+type Options struct {
+	// Log receives a debug line per HTTP request (githubactions.Action
+	// is one); nil discards them.
+	Log interface {
+		Debugf(format string, args ...any)
+	}
+	// UserAgent names the action and its version.
+	UserAgent string
+	// Transport, when set, sends the requests instead of the client's own
+	// HTTP/1.1 transport (newHTTPTransport): tests serve the API in memory
+	// with it (internal/testkit/memnet), inside a testing/synctest bubble.
+	Transport http.RoundTripper
+}
+
+// New returns a Client for the API at base (validated by
+// config.ParseAPIURL) using key, which it sends only to base's origin.
+func New(base *url.URL, key string, o Options) *Client {
+	if o.Log == nil {
+		o.Log = nopLogger{}
+	}
+	if o.Transport == nil {
+		o.Transport = newHTTPTransport(http.ProxyFromEnvironment)
+	}
+	c := &Client{base: base, key: key, Options: o}
+	c.http = &http.Client{Timeout: attemptTimeout, CheckRedirect: sameOriginOnly(base),
+		Transport: &loggingTransport{next: o.Transport, log: o.Log, rate: &c.rate}}
+	return c
 }
 
 type nopLogger struct{}
 
 func (nopLogger) Debugf(string, ...any) {}
 
-// Option configures a Client.
-type Option func(*Client)
-
-// WithLogger sends a debug line per HTTP attempt to l.
-func WithLogger(l Logger) Option { return func(c *Client) { c.log = l } }
-
-// WithUserAgent sets the User-Agent header.
-func WithUserAgent(ua string) Option { return func(c *Client) { c.userAgent = ua } }
-
-// WithTransport sends the client's HTTP attempts through rt instead of its
-// own HTTP/1.1 transport with the proxy rule of proxyFor. Tests serve the
-// API in memory with it (internal/testkit/memnet), where testing/synctest
-// runs the client's real timers on a fake clock.
-func WithTransport(rt http.RoundTripper) Option {
-	return func(c *Client) { c.http.Transport = rt }
-}
-
-// New returns a Client for the API at base (validated by config.ParseAPIURL)
-// using key. The key is sent only to base's origin.
-func New(base *url.URL, key string, opts ...Option) *Client {
-	c := &Client{base: base, key: key, userAgent: "reoclo-docker-auth", log: nopLogger{},
-		http: &http.Client{Transport: newHTTPTransport(http.ProxyFromEnvironment), Timeout: attemptTimeout,
-			CheckRedirect: sameOriginOnly(base)}}
-	for _, opt := range opts {
-		opt(c)
-	}
-	c.http.Transport = &loggingTransport{next: c.http.Transport, log: c.log, rate: &c.rate}
-	return c
-}
-
-// endpoint joins an API path onto the base URL, keeping a self-hosted prefix.
+// endpoint joins path onto the base URL, keeping a self-hosted prefix.
 func (c *Client) endpoint(path string) string {
 	u := *c.base
 	u.Path = strings.TrimSuffix(u.Path, "/") + basePath + path
@@ -83,13 +73,11 @@ func (c *Client) endpoint(path string) string {
 	return u.String()
 }
 
-// Login asks the API to run docker login for a credential on a server, and
-// returns the reply once the API has accepted it, as sent: the caller checks
-// its operation ID (CheckOperationID) and registry before it uses them, and
-// can still undo the login when they are unusable. Requests run on ctx;
-// once soft ends no new attempt is sent, but an attempt in flight gets its
-// reply until ctx ends, so that a login the API is starting is not lost.
-func (c *Client) Login(ctx, soft context.Context, req LoginRequest) (*LoginAccepted, error) {
+// Login asks the API to run docker login for a credential on a server and
+// returns its reply as sent: the caller checks the operation ID and the
+// registry before it uses them. Once soft ends no new attempt is sent, but
+// one in flight gets its reply until ctx ends: that login is not lost.
+func (c *Client) Login(ctx, soft context.Context, req Request) (*LoginAccepted, error) {
 	var out LoginAccepted
 	if err := c.do(ctx, soft, http.MethodPost, "/registry-auth/login", req, &out); err != nil {
 		return nil, err
@@ -97,9 +85,8 @@ func (c *Client) Login(ctx, soft context.Context, req LoginRequest) (*LoginAccep
 	return &out, nil
 }
 
-// Logout asks the API to run docker logout of a registry on a server. A
-// reply with status "running" is followed with Follow.
-func (c *Client) Logout(ctx context.Context, req LogoutRequest) (*LogoutAccepted, error) {
+// Logout asks the API to run docker logout of a registry on a server.
+func (c *Client) Logout(ctx context.Context, req Request) (*LogoutAccepted, error) {
 	var out LogoutAccepted
 	if err := c.do(ctx, ctx, http.MethodPost, "/registry-auth/logout", req, &out); err != nil {
 		return nil, err
@@ -110,8 +97,7 @@ func (c *Client) Logout(ctx context.Context, req LogoutRequest) (*LogoutAccepted
 	return &out, nil
 }
 
-// Operation fetches an operation's current state. It fails without a
-// request when id is not a plain identifier.
+// Operation fetches an operation, unless id is not a plain identifier.
 func (c *Client) Operation(ctx context.Context, id string) (*Operation, error) {
 	if err := CheckOperationID(id); err != nil {
 		return nil, err
@@ -123,11 +109,10 @@ func (c *Client) Operation(ctx context.Context, id string) (*Operation, error) {
 	return &out, nil
 }
 
-// operationIDPattern is what an operation ID may look like: safe in a URL
-// path, a log line, an output and state.
 var operationIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
-// CheckOperationID returns an error unless id is a plain identifier.
+// CheckOperationID fails unless id is a plain identifier, safe in a URL
+// path, a log line, an output and state.
 func CheckOperationID(id string) error {
 	if !operationIDPattern.MatchString(id) {
 		return fmt.Errorf("operation ID %q is not a plain identifier", clip(id, 40))

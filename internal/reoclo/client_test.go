@@ -91,7 +91,7 @@ func newHarness(t *testing.T, handler func(n int, w http.ResponseWriter, r *http
 	}))
 	base, err := url.Parse(apiURL + "/reoclo/")
 	require.NoError(t, err)
-	h.client = New(base, testKey, WithLogger(h.log), WithUserAgent("reoclo-docker-auth/test"), WithTransport(tr))
+	h.client = New(base, testKey, Options{Log: h.log, UserAgent: "reoclo-docker-auth/test", Transport: tr})
 	return h
 }
 
@@ -130,8 +130,8 @@ func jsonReply(w http.ResponseWriter, status int, body string) {
 
 const accepted = `{"operation_id":"op-1","status":"running","registry_url":"ghcr.io","registry_type":"ghcr"}`
 
-func loginReq() LoginRequest {
-	return LoginRequest{ServerID: "s", CredentialID: "c", RunID: "4242", RunContext: RunContext{Provider: "github_actions"}}
+func loginReq() Request {
+	return Request{ServerID: "s", CredentialID: "c", RunID: "4242", RunContext: RunContext{Provider: "github_actions"}}
 }
 
 func TestLoginSendsTheContract(t *testing.T) {
@@ -165,7 +165,7 @@ func TestLoginSendsTheContract(t *testing.T) {
 		assert.Equal(t, "prod-api", op.ServerName)
 		assert.Equal(t, "Login Succeeded", op.Result.Stdout.Head)
 
-		out, err := h.client.Logout(t.Context(), LogoutRequest{ServerID: "s", RegistryURL: "ghcr.io", RunID: "1"})
+		out, err := h.client.Logout(t.Context(), Request{ServerID: "s", RegistryURL: "ghcr.io", RunID: "1"})
 		require.NoError(t, err)
 		assert.Equal(t, &LogoutAccepted{OperationID: "op-10", Status: "running"}, out)
 		assert.JSONEq(t, `{"server_id":"s","registry_url":"ghcr.io","run_id":"1","run_context":{"provider":""}}`, h.seen.bodies[2])
@@ -374,7 +374,7 @@ func TestReplySizes(t *testing.T) {
 			big := `{"operation_id":"op-1","status":"completed","result":{"exit_code":0,"stdout":"` + strings.Repeat("a", MaxResponseBytes) + `"}}`
 			h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) { jsonReply(w, 200, big) })
 			_, err := h.client.Operation(t.Context(), "op-1")
-			require.EqualError(t, err, "the API's reply to GET "+apiURL+"/reoclo/api/automation/v1/operations/op-1 could not be understood: reply is larger than 16 MiB")
+			require.EqualError(t, err, "GET "+apiURL+"/reoclo/api/automation/v1/operations/op-1 failed on 1 attempt; last error: reply is larger than 16 MiB")
 			assert.Equal(t, 1, h.seen.count(), "not retried")
 			assert.False(t, Temporary(err))
 		})
@@ -472,7 +472,7 @@ func TestUnreachableAPI(t *testing.T) {
 	t.Run("attempts ran out", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			start := time.Now()
-			c := New(base, testKey, WithTransport(memnet.Refused()))
+			c := New(base, testKey, Options{Transport: memnet.Refused()})
 			_, err := c.Login(t.Context(), t.Context(), loginReq())
 			assert.Regexp(t, `^POST `+endpoint+` failed on 6 attempts; last error: dial tcp [^;]*connection refused$`, err.Error())
 			took := time.Since(start)
@@ -487,7 +487,7 @@ func TestUnreachableAPI(t *testing.T) {
 			defer cancel(nil)
 			// The second retry wait starts by 250 ms and lasts at least 250 ms.
 			time.AfterFunc(300*time.Millisecond, func() { cancel(errors.New("timed out after 5s")) })
-			c := New(base, testKey, WithTransport(memnet.Refused()))
+			c := New(base, testKey, Options{Transport: memnet.Refused()})
 			_, err := c.Login(ctx, ctx, loginReq())
 			assert.Regexp(t, `^POST `+endpoint+` failed on 2 attempts \(timed out after 5s\); last error: dial tcp [^;]*connection refused$`, err.Error())
 		})
@@ -496,7 +496,7 @@ func TestUnreachableAPI(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			ctx, cancel := context.WithCancelCause(t.Context())
 			time.AfterFunc(100*time.Millisecond, func() { cancel(fmt.Errorf("cancelled (received interrupt): %w", context.Canceled)) })
-			c := New(base, testKey, WithTransport(memnet.Refused()))
+			c := New(base, testKey, Options{Transport: memnet.Refused()})
 			_, err := c.Login(ctx, ctx, loginReq())
 			assert.True(t, strings.HasPrefix(err.Error(), "cancelled (received interrupt): context canceled (last attempt: dial tcp"), err.Error())
 			assert.ErrorIs(t, err, context.Canceled)
@@ -568,7 +568,7 @@ func TestPlainHTTPAndLoopbackNeverUseAProxy(t *testing.T) {
 		defer srv.Close()
 		base, err := url.Parse(strings.Replace(srv.URL, "127.0.0.1", "LOCALHOST", 1))
 		require.NoError(t, err)
-		c := New(base, testKey, WithTransport(newHTTPTransport(env)))
+		c := New(base, testKey, Options{Transport: newHTTPTransport(env)})
 		_, err = c.Login(t.Context(), t.Context(), loginReq())
 		require.NoError(t, err)
 		assert.Equal(t, 1, seen.count(), "sent straight to the API")

@@ -88,7 +88,7 @@ func FuzzRedirect(f *testing.F) {
 				}
 				jsonReply(w, 202, accepted)
 			}))
-			client := New(base, testKey, WithTransport(tr))
+			client := New(base, testKey, Options{Transport: tr})
 			_, _ = client.Login(t.Context(), t.Context(), loginReq())
 			seen.mu.Lock()
 			defer seen.mu.Unlock()

@@ -4,34 +4,23 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// budget is what a reply's rate-limit headers say of the key's budget: how
-// many requests are left, and when the window resets.
+// budget is what a reply's rate-limit headers say of the key's: the
+// requests left, the limit (0 when not given) and when it refills.
 type budget struct {
-	remaining int
-	limit     int       // 0 when not given
-	reset     time.Time // when the budget refills
+	remaining, limit int
+	reset            time.Time
 }
 
-// parseBudget reads the rate-limit headers of a reply received at now, in
-// the first of these forms that parses:
-//   - X-RateLimit-Remaining, X-RateLimit-Reset and X-RateLimit-Limit, as
-//     GitHub and many APIs send them;
-//   - RateLimit-Remaining, RateLimit-Reset and RateLimit-Limit, from the IETF
-//     httpapi draft up to -06;
-//   - RateLimit: limit=100, remaining=50, reset=30, from draft -07;
-//   - RateLimit: "default";r=50;t=30 with RateLimit-Policy:
-//     "default";q=100;w=60, from draft -08 on (of several policies, the
-//     first counts).
-//
-// Remaining and reset must be non-negative integers, the limit is optional.
-// A reset above 1e9 is a Unix time in seconds (as GitHub sends it), a
-// smaller one seconds from now; it is capped at an hour. ok is false when
-// the reply carries none of these.
-func parseBudget(h http.Header, now time.Time) (b budget, ok bool) {
+// parseBudget reads the first rate-limit headers that parse: X-RateLimit-*
+// (Remaining, Reset, Limit); the IETF draft's RateLimit-* (up to -06), its
+// RateLimit: limit=100, remaining=50, reset=30 (-07), or its RateLimit:
+// "p";r=50;t=30 with RateLimit-Policy: "p";q=100 (-08 on; the first policy).
+// A reset over 1e9 is a Unix time, else seconds; at most an hour away.
+func parseBudget(h http.Header, now time.Time) (budget, bool) {
 	for _, p := range []string{"X-RateLimit-", "RateLimit-"} {
 		limit, _, _ := strings.Cut(h.Get(p+"Limit"), ",") // a draft's list of policies: the first
 		limit, _, _ = strings.Cut(limit, ";")
@@ -47,7 +36,7 @@ func parseBudget(h http.Header, now time.Time) (b budget, ok bool) {
 }
 
 // params reads the key=value parameters of a structured header field, the
-// first of each name: "limit=100, remaining=50" or "\"default\";r=50;t=30".
+// first of each name.
 func params(v string) map[string]string {
 	m := map[string]string{}
 	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' }) {
@@ -80,13 +69,9 @@ func count(s string) (int, bool) {
 	return n, err == nil && s != "" && s[0] != '+' && n >= 0
 }
 
-// pace returns how long to wait, from now, before the next poll so that the
-// key's budget is not run down to a 429. It keeps a reserve of
-// max(10, limit/5) requests for the other steps and jobs that share the key:
-//   - more than the reserve left: 0, no pacing;
-//   - none left: the time until the reset;
-//   - otherwise: the time until the reset divided by the requests left, so
-//     they are spread evenly over what remains of the window.
+// pace is the wait before the next poll that keeps max(10, limit/5)
+// requests for the key's other users: none while more are left, the time to
+// the reset when none is, else that time shared among the requests left.
 func (b budget) pace(now time.Time) time.Duration {
 	left := max(b.reset.Sub(now), 0)
 	switch {
@@ -99,27 +84,18 @@ func (b budget) pace(now time.Time) time.Duration {
 }
 
 // rateState keeps the budget the last reply with rate-limit headers gave.
-type rateState struct {
-	mu     sync.Mutex
-	budget budget
-	known  bool
-}
+type rateState struct{ atomic.Pointer[budget] }
 
-// observe records the budget resp's headers give, if any.
 func (r *rateState) observe(resp *http.Response, now time.Time) {
 	if b, ok := parseBudget(resp.Header, now); ok {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		r.budget, r.known = b, true
+		r.Store(&b)
 	}
 }
 
-// pace is budget.pace of the last budget seen, or 0 when no reply told one.
+// pace is the last budget's pace, 0 when no reply told of one.
 func (r *rateState) pace(now time.Time) time.Duration {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !r.known {
-		return 0
+	if b := r.Load(); b != nil {
+		return b.pace(now)
 	}
-	return r.budget.pace(now)
+	return 0
 }

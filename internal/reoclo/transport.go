@@ -15,17 +15,10 @@ import (
 // client does not follow it, so the key is never sent anywhere but api_url.
 var errOtherOrigin = errors.New("the API key is only sent to api_url's origin")
 
-// newHTTPTransport returns a private copy of net/http's default transport
-// (sane dial and TLS timeouts) that speaks HTTP/1.1 only: a few sequential
-// requests gain nothing from HTTP/2, whose flow-control window (4 MB a
-// stream) would buffer a large reply a second time while decode reads it.
-// It uses a proxy from the environment only as proxyFor allows.
+// newHTTPTransport copies net/http's default transport, with proxyFor's
+// rule and HTTP/1.1 only: HTTP/2's window would buffer a large reply twice.
 func newHTTPTransport(envProxy func(*http.Request) (*url.URL, error)) http.RoundTripper {
-	t, ok := http.DefaultTransport.(*http.Transport)
-	if !ok {
-		return http.DefaultTransport
-	}
-	t = t.Clone()
+	t := http.DefaultTransport.(*http.Transport).Clone() //nolint:forcetypeassert // net/http's own
 	t.Proxy = proxyFor(envProxy)
 	t.Protocols = new(http.Protocols)
 	t.Protocols.SetHTTP1(true)
@@ -37,11 +30,9 @@ func newHTTPTransport(envProxy func(*http.Request) (*url.URL, error)) http.Round
 	return t
 }
 
-// proxyFor returns the transport's proxy rule: plain http and loopback hosts
-// (config.IsLoopback, the rule that allows plain http at all) never go
-// through a proxy, whatever HTTP_PROXY and NO_PROXY say, so the API key is
-// never handed to a proxy in clear; https to any other host uses envProxy
-// (http.ProxyFromEnvironment), whose CONNECT tunnel carries only ciphertext.
+// proxyFor is the proxy rule: plain http and loopback hosts
+// (config.IsLoopback) never use a proxy, so the key never reaches one in
+// clear; https to other hosts uses envProxy, whose tunnel is ciphertext.
 func proxyFor(envProxy func(*http.Request) (*url.URL, error)) func(*http.Request) (*url.URL, error) {
 	return func(req *http.Request) (*url.URL, error) {
 		if req.URL.Scheme != "https" || config.IsLoopback(req.URL.Hostname()) {
@@ -51,13 +42,12 @@ func proxyFor(envProxy func(*http.Request) (*url.URL, error)) func(*http.Request
 	}
 }
 
-// loggingTransport writes a debug line for every request it sends (a
-// redirect's hops included): method, path, status and time taken, never a
-// header, so the Authorization header cannot leak through it. It also
-// keeps the key's budget that rate-limit headers give.
+// loggingTransport logs each request (a redirect's hops too) as method,
+// path, status and time, never a header, and keeps the key's budget the
+// replies give.
 type loggingTransport struct {
 	next http.RoundTripper
-	log  Logger
+	log  interface{ Debugf(string, ...any) }
 	rate *rateState
 }
 

@@ -29,7 +29,7 @@ func TestClientSpeaksHTTP1OverTLS(t *testing.T) {
 	roots := x509.NewCertPool()
 	roots.AddCert(srv.Certificate())
 	tr.TLSClientConfig.RootCAs = roots
-	c := New(u, "rca_test", WithTransport(tr))
+	c := New(u, "rca_test", Options{Transport: tr})
 
 	_, err = c.Operation(t.Context(), "op-1")
 	require.NoError(t, err)

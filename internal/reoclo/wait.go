@@ -10,23 +10,13 @@ import (
 	"github.com/reoclo/docker-auth/internal/untrusted"
 )
 
-// The poll schedule. Follow polls an operation it has just started
-// pollFirst after the start, then each next poll pollSlack plus a
-// pollShare-th of the time already waited after the one before, and at most
-// pollMax after it. An operation that ends T after the start (T ≥ 0.1 s) is
-// then seen done at most T/4 + 110 ms after it ended, and at most 4.9 s
-// after: the step ends within 25% of T + 150 ms of the login's end, and
-// within 5 s of it, leaving 40 ms (0.1 s) for the login request, the last
-// poll, start-up and exit. A 0.3 s login is seen at 0.37 s.
-//
-// Each request spent is taken from the key's budget, 100 requests a minute
-// by default and shared by every Reoclo step and job that uses the key, so
-// the schedule spaces polls as widely as that bound allows: the gap grows
-// with the time waited (a quarter of it) instead of staying short. It costs
-// 3 requests for a 0.3 s login (the POST included), 10 for 3 s, 20 for 30 s
-// and 38 for 120 s; a 0.3 s login and a 0.2 s logout cost 5 in all.
-// TestPollSchedule holds both to their bounds for every T from 0.1 s to 10
-// minutes.
+// The poll schedule: pollFirst after the start, then pollSlack plus a
+// pollShare-th of the time waited after each poll, at most pollMax. An
+// operation that ends T after the start is seen at most T/4 + 110 ms (and
+// 4.9 s) later: the step's bound, 25% of T + 150 ms (and 5 s), less 40 ms
+// for start-up, requests and exit. Polls are as far apart as that allows,
+// since each takes from the key's budget, shared by every Reoclo step: 10
+// requests for a 3 s login, 38 for 120 s (TestPollSchedule).
 const (
 	pollFirst = 200 * time.Millisecond
 	pollSlack = 110 * time.Millisecond
@@ -34,14 +24,13 @@ const (
 	pollMax   = 4900 * time.Millisecond
 )
 
-// PollInterval returns the time from one poll of an operation to the next
-// when the first was sent elapsed after the wait began.
+// PollInterval is the time to the next poll from one sent elapsed in.
 func PollInterval(elapsed time.Duration) time.Duration {
 	return min(pollSlack+max(elapsed, 0)/pollShare, pollMax)
 }
 
-// PollSchedule returns the times, after Follow began, at which it polls an
-// operation that never ends, up to limit, when polls take no time.
+// PollSchedule returns when Follow polls an operation that never ends, up
+// to limit, if polls take no time.
 func PollSchedule(limit time.Duration) []time.Duration {
 	var at []time.Duration
 	for t := pollFirst; t <= limit; t += PollInterval(t) {
@@ -50,28 +39,22 @@ func PollSchedule(limit time.Duration) []time.Duration {
 	return at
 }
 
-// WaitError reports that Wait gave up before the operation reached a
-// terminal status: its context ended (a deadline or a cancellation, see
-// Cause), or a poll failed in a way asking again will not fix (Err).
+// WaitError is a wait that ended before the operation did: its context
+// ended (Cause), or a poll failed in a way asking again cannot fix (Err).
 type WaitError struct {
 	OperationID string
-	// Last is the operation as the last successful poll saw it, or nil.
+	// Last is the operation as the last poll that answered saw it, or nil.
 	Last *Operation
-	// Err, when set, is the poll's failure that ended the wait (an API
-	// error such as 404, or a reply that cannot be understood); the
-	// WaitError then reads as Err.
+	// Err is the failure that ended the wait, if one did.
 	Err error
-	// LastErr is the last transient failure seen while polling, when the
-	// context ended the wait.
+	// LastErr is the last failure seen since Last, when Cause ended the wait.
 	LastErr error
-	// Cause is why the context ended, when it did.
-	Cause error
+	Cause   error
 }
 
 // Error implements error: "timed out after 2m0s waiting for operation 9d2f…
-// (last status: running)". When polls failed after the last status was seen,
-// it says so, so a status the server may since have changed is not
-// presented as its answer. A wait a failed poll ended reads as that failure.
+// (last status: running)", with the last error when polls were failing. A
+// wait a failed poll ended reads as that failure.
 func (e *WaitError) Error() string {
 	if e.Err != nil {
 		return e.Err.Error()
@@ -83,16 +66,13 @@ func (e *WaitError) Error() string {
 	switch {
 	case e.LastErr == nil:
 		return fmt.Sprintf("%v waiting for operation %s (last status: %s)", e.Cause, e.OperationID, status)
-	case e.Last == nil:
-		return fmt.Sprintf("%v waiting for operation %s (last status: %s; last error: %v)", e.Cause, e.OperationID, status, e.LastErr)
-	default:
-		return fmt.Sprintf("%v waiting for operation %s (last status: %s, seen before the polls began failing; last error: %v)",
-			e.Cause, e.OperationID, status, e.LastErr)
+	case e.Last != nil:
+		status += ", seen before the polls began failing"
 	}
+	return fmt.Sprintf("%v waiting for operation %s (last status: %s; last error: %v)", e.Cause, e.OperationID, status, e.LastErr)
 }
 
-// Unwrap returns the failure or the cause that ended the wait, so
-// errors.Is(err, context.Canceled) and errors.As(err, &apiErr) work.
+// Unwrap returns what ended the wait.
 func (e *WaitError) Unwrap() error {
 	if e.Err != nil {
 		return e.Err
@@ -100,25 +80,19 @@ func (e *WaitError) Unwrap() error {
 	return e.Cause
 }
 
-// Wait polls operation id of server serverID on the PollInterval schedule
-// until a reply about it says its status is terminal, and returns that
-// operation. Transient failures (connection errors, 408, 429, 5xx, replies
-// that are not JSON) do not end the wait, nor does a reply that is not an
-// answer (answer): only ctx does. Other API errors (401, 403, 404) and a
-// reply that is JSON but cannot be understood end it at once. Either way the
-// error is a *WaitError, which keeps the operation as last seen; no
-// operation is returned with it.
+// Wait polls operation id, of server serverID, until a reply about it gives
+// a terminal status, and returns it. Only ctx, an API error retrying cannot
+// fix and a reply that cannot be understood end the wait, with a *WaitError.
 func (c *Client) Wait(ctx context.Context, id, serverID string) (*Operation, error) {
 	return c.wait(ctx, id, serverID, time.Now())
 }
 
-// Follow is Wait for an operation the API has just started: its first poll
-// comes pollFirst after the call, not at once, since the operation cannot
-// have ended before then but by chance.
+// Follow is Wait for an operation just started: its first poll comes
+// pollFirst later.
 func (c *Client) Follow(ctx context.Context, id, serverID string) (*Operation, error) {
 	start := time.Now()
 	if err := sleep(ctx, pollFirst); err != nil {
-		return nil, &WaitError{OperationID: id, Cause: context.Cause(ctx)}
+		return nil, &WaitError{OperationID: id, Cause: err}
 	}
 	return c.wait(ctx, id, serverID, start)
 }
@@ -131,23 +105,19 @@ func (c *Client) wait(ctx context.Context, id, serverID string, start time.Time)
 		op, err := c.Operation(ctx, id)
 		transient := Temporary(err)
 		if err == nil {
-			err = answer(op, id, serverID)
-			transient = true
+			err, transient = answer(op, id, serverID), true
 		}
+		var e *Error
 		switch {
 		case err == nil:
 			last, lastErr = op, nil
-			if IsTerminal(op.Status) {
+			if isTerminal(op.Status) {
 				return op, nil
 			}
 		case ctx.Err() != nil:
-			// The call's own failure, or how its last attempt failed when
-			// the context cut it short (none, if it was cut before any).
-			var e *Error
-			switch {
-			case !errors.As(err, &e):
+			if !errors.As(err, &e) {
 				lastErr = err
-			case e.Err != nil:
+			} else if e.Err != nil { // how its last attempt failed, if one did
 				lastErr = e.Err
 			}
 			return nil, &WaitError{OperationID: id, Last: last, LastErr: lastErr, Cause: context.Cause(ctx)}
@@ -155,22 +125,20 @@ func (c *Client) wait(ctx context.Context, id, serverID string, start time.Time)
 			return nil, &WaitError{OperationID: id, Last: last, Err: err}
 		default:
 			lastErr = err
-			c.log.Debugf("polling operation %s failed, will try again: %v", id, err)
+			c.Log.Debugf("polling operation %s failed, will try again: %v", id, err)
 		}
-		// The schedule counts from when each poll was sent, so the time a
-		// poll takes does not delay the next; a key's budget running low
-		// (rate-limit headers) spreads the polls further.
-		pause := max(0, sent+PollInterval(sent)-time.Since(start), c.rate.pace(time.Now()))
+		// Counted from when each poll was sent; a key's budget running low
+		// spreads the polls further.
+		pause := max(sent+PollInterval(sent)-time.Since(start), c.rate.pace(time.Now()))
 		if err := sleep(ctx, pause); err != nil {
 			return nil, &WaitError{OperationID: id, Last: last, LastErr: lastErr, Cause: err}
 		}
 	}
 }
 
-// answer returns nil when op, a poll's reply, is an answer about operation
-// id on server serverID: it names that operation, no other server, and a
-// status. A confused cache or proxy could hand back another operation's
-// record, and a reply may come before the API has a status to give.
+// answer says why op is no answer about operation id of server serverID: a
+// confused cache or proxy can hand back another operation's record, and a
+// reply may come before the API has a status.
 func answer(op *Operation, id, serverID string) error {
 	switch {
 	case op.OperationID != id:

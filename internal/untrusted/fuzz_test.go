@@ -35,7 +35,7 @@ func FuzzLine(f *testing.F) {
 	})
 }
 
-var resumeLine = regexp.MustCompile(`(?m)^\s*::([0-9a-f]{32})::\s*$`)
+var resumeLine = regexp.MustCompile(`(?m)^\s*::([A-Z2-7]{26})::\s*$`)
 
 // FuzzBlock: no text can end the stop-commands block before Block does.
 // Seeds live in testdata/fuzz/FuzzBlock.
@@ -52,7 +52,7 @@ func FuzzBlock(f *testing.F) {
 			return
 		}
 		first := strings.Index(out.String(), "::stop-commands::")
-		token := out.String()[first+len("::stop-commands::") : first+len("::stop-commands::")+32]
+		token := out.String()[first+len("::stop-commands::") : first+len("::stop-commands::")+26]
 		ends := 0
 		for _, m := range resumeLine.FindAllStringSubmatch(out.String(), -1) {
 			if m[1] == token {

@@ -5,7 +5,6 @@ package untrusted
 
 import (
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -17,50 +16,25 @@ import (
 // MaxLine is how many bytes of a text Line keeps.
 const MaxLine = 512
 
-// Line returns s as one printable line: runs of white space (line breaks
-// included) become one space, other control and invalid characters become
-// U+FFFD, and a cut at MaxLine bytes is marked with "…". The runner's legacy
-// "##[command]" form, which it recognises anywhere in a line, is broken up
-// as "## [".
+// Line returns s as one printable line: white space runs as one space,
+// control and invalid characters as U+FFFD, cut at MaxLine bytes ("…"),
+// the runner's legacy "##[command]" form broken as "## [".
 func Line(s string) string {
-	return strings.ReplaceAll(line(s, MaxLine), "##[", "## [")
-}
-
-func line(s string, limit int) string {
-	var b strings.Builder
-	space := false
-	for i, r := range s {
-		if b.Len() >= limit {
-			return strings.TrimSpace(b.String()) + "…"
+	s = strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && !unicode.IsSpace(r) {
+			return unicode.ReplacementChar
 		}
-		switch {
-		case r == utf8.RuneError && isInvalid(s[i:]):
-			r = unicode.ReplacementChar
-		case unicode.IsSpace(r):
-			space = true
-			continue
-		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029':
-			r = unicode.ReplacementChar
-		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		space = false
-		b.WriteRune(r)
+		return r
+	}, s)), " ")
+	if len(s) > MaxLine {
+		s = strings.TrimSpace(strings.ToValidUTF8(s[:MaxLine], "")) + "…"
 	}
-	return b.String()
+	return strings.ReplaceAll(s, "##[", "## [")
 }
 
-func isInvalid(s string) bool {
-	r, size := utf8.DecodeRuneInString(s)
-	return r == utf8.RuneError && size <= 1
-}
-
-// CheckValue reports why s cannot be written as a single-line output or state
-// value, or nil when it can: it must be non-empty, valid UTF-8, at most limit
-// bytes, with no control characters (no line breaks) and no file-command
-// delimiter. Its error is a whole clause about "the value", for a caller to
-// put after a colon.
+// CheckValue reports why s cannot be a single-line output: empty, over limit
+// bytes, not UTF-8, holding a control character (a line break) or the
+// file-command delimiter. Its error is a clause about "the value".
 func CheckValue(s string, limit int) error {
 	switch {
 	case s == "":
@@ -83,19 +57,14 @@ func CheckValue(s string, limit int) error {
 // MaxBlock is how many bytes of one text Block prints.
 const MaxBlock = 64 << 10
 
-// Block prints untrusted multi-line text so the runner reads it as plain log
-// lines: between ::stop-commands::TOKEN and ::TOKEN:: with a fresh random
-// token, cut to MaxBlock bytes. When the text is the start of a longer one
-// of about size bytes, or is cut, a note says how much was shown. Nothing is
-// printed for empty text.
+// Block prints text as plain log lines, between ::stop-commands::TOKEN and
+// ::TOKEN:: with a fresh token, cut to MaxBlock bytes, noting when it is
+// the start of a longer text (of about size bytes). Empty, it prints none.
 func Block(w io.Writer, title, text string, size int) error {
 	if text == "" {
 		return nil
 	}
-	token, err := newToken()
-	if err != nil {
-		return err
-	}
+	token := rand.Text() // unguessable by the text it guards
 	shown := text
 	if len(shown) > MaxBlock {
 		shown = strings.ToValidUTF8(shown[:MaxBlock], "")
@@ -106,15 +75,6 @@ func Block(w io.Writer, title, text string, size int) error {
 	if size = max(size, len(text)); len(shown) < len(strings.TrimRight(text, "\r\n")) || size > len(text) {
 		fmt.Fprintf(&b, "[output truncated: %d bytes shown of about %d]\n", len(shown), size)
 	}
-	_, err = io.WriteString(w, b.String())
+	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// newToken returns 128 random bits as hex: unguessable by the text it guards.
-func newToken() (string, error) {
-	var buf [16]byte
-	if _, err := rand.Read(buf[:]); err != nil {
-		return "", fmt.Errorf("make stop-commands token: %w", err)
-	}
-	return hex.EncodeToString(buf[:]), nil
 }

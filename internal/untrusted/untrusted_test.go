@@ -61,7 +61,7 @@ func TestCheckValue(t *testing.T) {
 	}
 }
 
-var blockPattern = regexp.MustCompile(`(?s)^title:\n::stop-commands::([0-9a-f]{32})\n(.*)\n::([0-9a-f]{32})::\n(.*)$`)
+var blockPattern = regexp.MustCompile(`(?s)^title:\n::stop-commands::([A-Z2-7]{26})\n(.*)\n::([A-Z2-7]{26})::\n(.*)$`)
 
 func TestBlockGuardsCommands(t *testing.T) {
 	text := "Login Succeeded\n::set-output name=registry_url::evil\n  ::save-state name=server_id::x\n"
