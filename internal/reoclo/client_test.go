@@ -139,7 +139,7 @@ func TestLoginSendsTheContract(t *testing.T) {
 		h := newHarness(t, func(_ int, w http.ResponseWriter, r *http.Request) {
 			switch r.URL.Path {
 			case "/reoclo/api/automation/v1/registry-auth/login":
-				jsonReply(w, 202, accepted)
+				jsonReply(w, 202, "\xEF\xBB\xBF"+accepted) // a byte-order mark does not hide the JSON
 			case "/reoclo/api/automation/v1/registry-auth/logout":
 				jsonReply(w, 202, `{"operation_id":"op-10","status":"running"}`)
 			default:
@@ -573,16 +573,5 @@ func TestPlainHTTPAndLoopbackNeverUseAProxy(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, 1, seen.count(), "sent straight to the API")
 		assert.Equal(t, 0, proxied.count(), "the proxy saw nothing")
-	})
-}
-
-// Replies may start with a UTF-8 byte-order mark: a login the API accepted
-// is not lost to it.
-func TestRepliesMayStartWithAByteOrderMark(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) { jsonReply(w, 202, "\xEF\xBB\xBF"+accepted) })
-		got, err := h.client.Login(t.Context(), t.Context(), loginReq())
-		require.NoError(t, err)
-		assert.Equal(t, "ghcr.io", got.RegistryURL)
 	})
 }
