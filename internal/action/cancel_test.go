@@ -52,63 +52,40 @@ func (e *testEnv) onLoginAnswerAfter(d time.Duration, f func()) {
 	}))
 }
 
-// SIGINT while the login request is in flight: main waits for its reply,
-// saves what post needs, and stops without polling; post then undoes it.
-func TestMainCancelledWhileTheLoginIsInFlight(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		e := newTestEnv(t)
-		ctx, hard, sigint, _ := twoLevels(t)
-		e.onLogin(sigint)
-		res := e.runStopped(ctx, hard, RoleMain, nil)
-		assert.Equal(t, 1, res.code)
-		assert.Contains(t, res.stdout, "::error::cancelled (received interrupt) waiting for operation")
-		ops := e.api.Operations()
-		require.Len(t, ops, 1)
-		assert.Equal(t, loginState{ServerID: serverID, RegistryURL: "ghcr.io", OperationID: ops[0].ID}, res.login,
-			"the reply came after SIGINT and was saved")
-		assert.Equal(t, []string{loginPath}, e.requests(), "no poll after the cancel")
-
-		post := e.run(RolePost, res.state)
-		assert.Equal(t, 0, post.code)
-		assert.Contains(t, post.stdout, "Logged out of ghcr.io")
-		time.Sleep(time.Hour)
-		assert.Empty(t, e.api.LoggedIn(), "the login that landed was undone")
-	})
-}
-
-// SIGTERM (docker stop sends it first) while the login request is in flight:
-// a reply on its way within loginLinger is still taken and saved, so post
-// can undo the login; then main stops, polling nothing.
-func TestMainOnSIGTERMWhileTheLoginIsInFlight(t *testing.T) {
+// A stop while the login request is in flight: its reply, when it comes
+// before the hard stop (SIGINT) or within loginLinger of it (SIGTERM, which
+// docker stop sends first), is saved for post, which undoes the login; main
+// then stops without polling.
+func TestMainStoppedWhileTheLoginIsInFlight(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		reply time.Duration
-		saved bool
-		want  string
+		name    string
+		sigterm bool
+		reply   time.Duration
+		want    string
 	}{
-		{"the reply comes in time", 1500 * time.Millisecond, true, "::error::cancelled (received terminated) waiting for operation"},
-		{"the reply comes too late", 3 * time.Second, false, "::error::start the login: cancelled (received terminated)"},
+		{"SIGINT", false, 10 * time.Millisecond, "::error::cancelled (received interrupt) waiting for operation"},
+		{"SIGTERM, the reply in time", true, 1500 * time.Millisecond, "::error::cancelled (received terminated) waiting for operation"},
+		{"SIGTERM, the reply too late", true, 3 * time.Second, "::error::start the login: cancelled (received terminated)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newTestEnv(t)
-				ctx, hard, _, sigterm := twoLevels(t)
-				e.onLoginAnswerAfter(tc.reply, sigterm)
+				ctx, hard, sigint, sigterm := twoLevels(t)
+				e.onLoginAnswerAfter(tc.reply, map[bool]func(){false: sigint, true: sigterm}[tc.sigterm])
 				start := time.Now()
 				res := e.runStopped(ctx, hard, RoleMain, nil)
 				assert.Equal(t, 1, res.code)
 				assert.Contains(t, res.stdout, tc.want)
 				assert.LessOrEqual(t, time.Since(start), loginLinger, "within the runner's 2.5 s before SIGKILL")
-				if !tc.saved {
+				if tc.reply > loginLinger {
 					assert.Zero(t, res.login)
 					return
 				}
 				assert.Equal(t, []string{loginPath}, e.requests(), "no poll")
 				assert.Equal(t, loginState{ServerID: serverID, RegistryURL: "ghcr.io", OperationID: e.api.Operations()[0].ID}, res.login)
-				post := e.run(RolePost, res.state)
-				assert.Contains(t, post.stdout, "Logged out of ghcr.io")
+				assert.Contains(t, e.run(RolePost, res.state).stdout, "Logged out of ghcr.io")
 				time.Sleep(time.Hour)
-				assert.Empty(t, e.api.LoggedIn())
+				assert.Empty(t, e.api.LoggedIn(), "the login that landed was undone")
 			})
 		})
 	}

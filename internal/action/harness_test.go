@@ -3,6 +3,7 @@ package action
 import (
 	"bytes"
 	"context"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -22,23 +23,20 @@ const (
 	testKey   = "rca_live_k3y_that_must_never_print"
 	serverID  = "6f1c2b8e-3d4a-4e5f-9a6b-7c8d9e0f1a2b"
 	ghcrCred  = "1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d"
-	hubCred   = "2c3d4e5f-6071-4b8c-9d0e-1f2a3b4c5d6e"
 	otherCred = "3d4e5f60-7182-4c9d-8e1f-2a3b4c5d6e7f"
 )
 
 // apiURL is where the tests' fake API lives; memnet serves it in memory.
 const apiURL = "http://127.0.0.1:8080"
 
-// testEnv is one job: a fake Reoclo API with a key, a server and three
-// credentials, and the runner's environment for the action's steps. Make it
-// with newTestEnv inside synctest.Test: the API, the action's timers, retry
-// waits, polls and timeouts then all run on the bubble's fake clock, so no
-// test waits in real time.
+// testEnv is one job: a fake Reoclo API that knows the key, a server and a
+// ghcr.io credential (a 0.3 s login), and the runner's environment for the
+// action's steps. Make it inside synctest.Test: the API, the action's timers,
+// retry waits, polls and timeouts then run on the bubble's fake clock.
 type testEnv struct {
 	t         *testing.T
 	api       *fakeapi.Server
 	transport http.RoundTripper
-	start     time.Time
 	inputs    map[string]string
 	env       map[string]string
 	mu        sync.Mutex
@@ -63,9 +61,8 @@ func newTestEnv(t *testing.T) *testEnv {
 	api.AddKey(testKey, fakeapi.AllScopes())
 	api.AddServer(serverID, "prod-api")
 	api.AddCredential(fakeapi.Credential{ID: ghcrCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: 300 * time.Millisecond})
-	api.AddCredential(fakeapi.Credential{ID: hubCred, RegistryURL: "docker.io", RegistryType: "docker_hub", LoginDuration: 200 * time.Millisecond})
 	return &testEnv{
-		t: t, api: api, transport: memnet.Serve(t, api), start: time.Now(),
+		t: t, api: api, transport: memnet.Serve(t, api),
 		inputs: map[string]string{
 			"api_key": testKey, "server_id": serverID, "credential_id": ghcrCred,
 			"cleanup": "true", "api_url": apiURL, "timeout": "120",
@@ -76,24 +73,6 @@ func newTestEnv(t *testing.T) *testEnv {
 			"GITHUB_REF": "refs/heads/main", "GITHUB_RUN_ID": "4242", "GITHUB_RUN_ATTEMPT": "1", "GITHUB_RUN_NUMBER": "7",
 		},
 	}
-}
-
-// gaps returns the time between the first n+1 requests on route: the waits
-// before its first n retries when those requests were one call's attempts.
-func (e *testEnv) gaps(route fakeapi.Route, n int) []time.Duration {
-	method, path, _ := strings.Cut(string(route), " ")
-	prefix, _, _ := strings.Cut(path, "{")
-	var at []time.Time
-	for _, r := range e.api.Requests() {
-		if r.Method == method && strings.HasPrefix(r.Path, "/api/automation/v1"+prefix) && len(at) <= n {
-			at = append(at, r.Time)
-		}
-	}
-	var d []time.Duration
-	for i := 1; i < len(at); i++ {
-		d = append(d, at[i].Sub(at[i-1]))
-	}
-	return d
 }
 
 // stepResult is what one run of the binary's role left behind.
@@ -122,10 +101,7 @@ func (e *testEnv) run(role Role, state map[string]string) *stepResult {
 func (e *testEnv) runStopped(ctx, hard context.Context, role Role, state map[string]string) *stepResult {
 	e.t.Helper()
 	dir := e.t.TempDir()
-	vars := map[string]string{}
-	for k, v := range e.env {
-		vars[k] = v
-	}
+	vars := maps.Clone(e.env)
 	for k, v := range e.inputs {
 		vars["INPUT_"+strings.ToUpper(k)] = v
 	}
@@ -149,12 +125,7 @@ func (e *testEnv) runStopped(ctx, hard context.Context, role Role, state map[str
 		v, ok := vars[k]
 		return v, ok
 	}
-	code := Run(ctx, hard, []string{argv0}, Deps{
-		LookupEnv: lookup,
-		Stdout:    &out,
-		Version:   "test",
-		Transport: e.transport,
-	})
+	code := Run(ctx, hard, []string{argv0}, Deps{LookupEnv: lookup, Stdout: &out, Version: "test", Transport: e.transport})
 
 	res := &stepResult{code: code, stdout: out.String(), files: map[string][]byte{}}
 	for name, p := range files {
@@ -196,11 +167,6 @@ const (
 	logoutPath = "POST /api/automation/v1/registry-auth/logout"
 	opPrefix   = "GET /api/automation/v1/operations/"
 )
-
-// sealed is the state main saves for st, as the runner passes it to post.
-func sealed(st loginState) map[string]string {
-	return map[string]string{stateKey: seal(st, testKey, "STATE_"+stateKey)}
-}
 
 // lookupIn looks variables up in vars.
 func lookupIn(vars map[string]string) func(string) (string, bool) {
