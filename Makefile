@@ -11,9 +11,10 @@ test:
 demo:
 	$(GO) run ./internal/testkit/cmd/demo
 
-## bench: build the binary and time the main step against the fake API (not run by CI).
+## bench: build the binary, time its steps against the fake API and judge the targets (not run by CI);
+## flags through BENCHFLAGS, e.g. make bench BENCHFLAGS='-long=false -runs 3'.
 bench:
-	$(GO) run ./internal/testkit/cmd/bench
+	$(GO) run ./internal/testkit/cmd/bench $(BENCHFLAGS)
 
 ## image-test: runner-test's image cases only: build the real Dockerfile with podman, check the
 ## image and run its entry points against the fake API.

@@ -1,82 +1,84 @@
-// Command bench times the docker-auth main step the way a workflow runs it.
+// Command bench builds the docker-auth binary as the image does, runs its
+// steps as the GitHub runner runs them (internal/testkit/binary) against the
+// fake Reoclo API on 127.0.0.1, and prints one table of step times, requests
+// and peak RSS, then a PASS, FAIL or SKIP line per target (issues 15 and 16).
+// It is a report, not a gate: it exits non-zero only when it cannot run.
 //
-// It builds the binary as the image does (CGO_ENABLED=0, -trimpath,
-// -ldflags "-s -w"), serves the fake Reoclo API on 127.0.0.1 on the real
-// clock, and runs the main entry point through the runner emulator (so its
-// inputs, environment and files are what the runner gives it): logins that
-// take 0.3 s and 3 s on the server, over plain HTTP and over TLS, logins
-// whose server output is 5 MB, a bad input, and logins of 30 s and 120 s
-// (once each by default). It prints the median and p95 step time, the
-// overhead over the server's time, the requests sent, the peak RSS (the
-// kernel's, through GNU time) and the binary size, then judges them against
-// the targets of the "Fast" and "Hardening" issues.
-//
-// It is a report, not a gate: it exits 0 whatever the verdict, and non-zero
-// only when the benchmark itself could not run.
-//
-// Usage:
-//
-//	go run ./internal/cmd/bench [-runs 10] [-big-runs 3] [-bad-runs 20] [-long-runs 1] [-bin path/to/docker-auth]
+// Usage: go run ./internal/testkit/cmd/bench [-runs 10] [-big-runs 3] [-bad-runs 20] [-long=false]
 package main
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
+	"encoding/pem"
 	"flag"
 	"fmt"
+	"maps"
+	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
 	"strings"
-	"syscall"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
 	"time"
 
 	"github.com/reoclo/docker-auth/internal/testkit/binary"
 	"github.com/reoclo/docker-auth/internal/testkit/fakeapi"
-	"github.com/reoclo/docker-auth/internal/testkit/runner"
 )
 
-// The fake world the step logs in to.
 const (
-	apiKey   = "rca_bench_0123456789abcdef"
-	serverID = "6f1c2b8e-3d4a-4e5f-9a6b-7c8d9e0f1a2b"
+	apiKey  = "rca_bench_0123456789abcdef"
+	credID  = "0a1b2c3d-4e5f-4607-8819-2a3b4c5d6e7f"
+	timeBin = "/usr/bin/time" // GNU time: %M is the peak RSS in KiB
+	fast    = 300 * time.Millisecond
 )
 
-// bigOutput is how much the server's docker login prints in the large-output
-// scenarios: 5 MiB.
-const bigOutput = 5 << 20
+// row is one line of the table: one way of running the steps, repeated, and
+// its targets besides the step-time bound every login row has.
+type row struct {
+	name   string
+	runs   int
+	login  time.Duration     // the login's time on the server; 0: a bad input
+	result fakeapi.Result    // docker login's outcome on the server
+	inputs map[string]string // added to the step's inputs
+	code   int               // the main step's exit code
+	tls    bool
+	post   bool          // the post step follows; the server must end logged out
+	logout time.Duration // the logout's time on the server
+	jobs   int           // the matrix: jobs at once, one key at 100 requests a minute
+	under  time.Duration // a limit on the step's p95
+	maxReq int           // a limit on a run's requests
+	maxRSS float64       // MB; 0 is 10
+}
 
-// version is stamped into the binary the benchmark builds.
-const version = "bench"
+// sample is what one job (its main step, and its post step if any) measured.
+type sample struct {
+	step, slowest time.Duration // both steps' time; the slower step's
+	rssKiB        int64         // the larger peak RSS
+	err           error
+}
 
-// systemBundle is the host's CA bundle (Debian's path, and the image's). The
-// TLS scenarios lay it out, with the fake API's certificate added, as the
-// image lays out its own, so the binary parses as many roots as in the image.
-const systemBundle = "/etc/ssl/certs/ca-certificates.crt"
-
-type options struct {
-	runs, bigRuns, badRuns, longRuns int
-	// bin, when set, is a prebuilt binary to measure instead of building one.
-	bin string
+// bench is what every run shares.
+type bench struct {
+	tmp, plain, secure, caFile string // tmp also holds the built entry points
+	wrapper                    string // runs an entry point under GNU time; "" without it
+	api                        atomic.Pointer[fakeapi.Server]
 }
 
 func main() {
-	var o options
-	flag.IntVar(&o.runs, "runs", 10, "runs of each login scenario (0.3 s and 3 s, HTTP and TLS)")
-	flag.IntVar(&o.bigRuns, "big-runs", 3, "runs of each 5 MB output scenario")
-	flag.IntVar(&o.badRuns, "bad-runs", 20, "runs of the bad-input scenario")
-	flag.IntVar(&o.longRuns, "long-runs", 1, "runs of each long login (30 s and 120 s); 0 leaves them out")
-	flag.StringVar(&o.bin, "bin", "", "measure this prebuilt docker-auth binary instead of building one")
+	runs := flag.Int("runs", 10, "runs of the 0.3 s and 3 s login rows")
+	bigRuns := flag.Int("big-runs", 3, "runs of the 5 MB output rows")
+	badRuns := flag.Int("bad-runs", 20, "runs of the bad-input row")
+	long := flag.Bool("long", true, "include the 30 s and 120 s logins (one run each)")
 	flag.Parse()
-	if o.runs < 1 || o.bigRuns < 1 || o.badRuns < 1 || o.longRuns < 0 {
-		fmt.Fprintln(os.Stderr, "bench: every run count must be at least 1 (-long-runs at least 0)")
-		os.Exit(2)
-	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, o)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := run(ctx, rows(*runs, *bigRuns, *badRuns, *long))
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -84,331 +86,217 @@ func main() {
 	}
 }
 
-// kind says which targets a scenario's figures count towards.
-type kind int
-
-const (
-	kindLogin kind = iota
-	kindBig
-	kindBad
-)
-
-// scenario is one way of running the main step, repeated.
-type scenario struct {
-	name string
-	kind kind
-	runs int
-	// cred is the credential the login uses; its LoginDuration is the
-	// server's time. The zero credential means no login is expected.
-	cred fakeapi.Credential
-	// tls runs the step against the HTTPS listener.
-	tls bool
-	// with overrides the step's inputs.
-	with     map[string]string
-	wantExit int
-}
-
-// serverTime is how long the login takes on the server.
-func (sc *scenario) serverTime() time.Duration {
-	if sc.cred.ID == "" {
-		return 0
+// rows returns the table's rows, with the given numbers of runs.
+func rows(runs, bigRuns, badRuns int, long bool) []row {
+	big := strings.Repeat("time=\"2026-04-14T01:00:00Z\" level=warning msg=\"retrying: Get \\\"https://ghcr.io/v2/\\\": EOF\"\n", 5e6/80)
+	fail := fakeapi.Result{ExitCode: 1, Stdout: big, Stderr: "Error response from daemon: denied: denied\n"}
+	rs := []row{
+		{name: "login 0.3 s", runs: runs, login: fast, under: 450 * time.Millisecond},
+		{name: "login 3 s", runs: runs, login: 3 * time.Second, maxReq: 12},
+		{name: "login 0.3 s, TLS", runs: runs, login: fast, tls: true, under: 450 * time.Millisecond},
 	}
-	return sc.cred.LoginDuration
+	if long {
+		wait := map[string]string{"timeout": "180"}
+		rs = append(rs, row{name: "login 30 s", runs: 1, login: 30 * time.Second, inputs: wait, maxReq: 22},
+			row{name: "login 120 s", runs: 1, login: 120 * time.Second, inputs: wait, maxReq: 40})
+	}
+	return append(rs,
+		row{name: "5 MB output, login fails", runs: bigRuns, login: fast, result: fail, code: 1, maxRSS: 24},
+		row{name: "5 MB output, login succeeds", runs: bigRuns, login: fast, result: fakeapi.Result{Stdout: big + "Login Succeeded\n"}, maxRSS: 24},
+		row{name: "5 MB output, login fails, TLS", runs: bigRuns, login: fast, result: fail, code: 1, tls: true, maxRSS: 24},
+		row{name: "bad input (no request)", runs: badRuns, inputs: map[string]string{"server_id": "prod-api"}, code: 1},
+		row{name: "login 0.3 s + post, logout 0.2 s", runs: runs, login: fast, post: true, logout: 200 * time.Millisecond, maxReq: 10},
+		row{name: "matrix: 8 jobs, 3 s login + post", runs: 1, login: 3 * time.Second, post: true, jobs: 8},
+	)
 }
 
-// sample is what one run measured.
-type sample struct {
-	// step is the time from starting the process to having reaped it.
-	step time.Duration
-	// afterDone is how long after the login finished on the server the
-	// process had exited; 0 when no login ran.
-	afterDone time.Duration
-	requests  int
-	// peakKiB is the process's peak RSS, or -1 when not measured.
-	peakKiB int64
-}
-
-// result is every sample of one scenario.
-type result struct {
-	sc      *scenario
-	samples []sample
-}
-
-func run(ctx context.Context, o options) error {
-	m := describeMachine(ctx)
+func run(ctx context.Context, rows []row) error {
+	fmt.Println("docker-auth benchmark: the built binary's steps against the fake Reoclo API on 127.0.0.1")
+	fmt.Println("machine:", machine())
 	tmp, err := os.MkdirTemp("", "docker-auth-bench-")
 	if err != nil {
 		return err
 	}
 	defer func() { _ = os.RemoveAll(tmp) }()
-
-	root, err := binary.ModuleRoot(ctx)
+	path, err := binary.Build(ctx, tmp, "bench")
+	if err != nil {
+		return fmt.Errorf("build the binary: %w", err)
+	}
+	fi, err := os.Stat(path)
 	if err != nil {
 		return err
 	}
-	binDir := filepath.Join(tmp, "bin")
-	built := ""
-	if o.bin == "" {
-		fmt.Fprintln(os.Stderr, "building the binary ...")
-		built = "CGO_ENABLED=0 go " + shellWords(binary.BuildArgs(version, binary.Name))
-	} else {
-		built = "prebuilt " + o.bin
-	}
-	size, err := prepareBinary(ctx, binDir, o.bin)
-	if err != nil {
-		return err
-	}
-	act, err := runner.LoadAction(filepath.Join(root, "action.yml"))
-	if err != nil {
-		return err
-	}
-
-	api := fakeapi.New()
-	api.AddKey(apiKey, fakeapi.AllScopes())
-	api.AddServer(serverID, "bench-server")
-	// httptest listens on 127.0.0.1; its certificate is valid for that address.
-	plain := httptest.NewServer(api)
+	b := &bench{tmp: tmp, caFile: filepath.Join(tmp, "ca.pem")}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { b.api.Load().ServeHTTP(w, r) })
+	plain := httptest.NewServer(handler) // httptest listens on 127.0.0.1
 	defer plain.Close()
-	// Over TLS it offers HTTP/2 and HTTP/1.1, as HTTPS front ends do.
-	secure := httptest.NewUnstartedServer(api)
+	secure := httptest.NewUnstartedServer(handler)
 	secure.EnableHTTP2 = true
-	secure.TLS = &tls.Config{NextProtos: []string{"h2", "http/1.1"}, MinVersion: tls.VersionTLS12}
 	secure.StartTLS()
 	defer secure.Close()
-	dockerfile, err := os.ReadFile(filepath.Join(root, "Dockerfile"))
-	if err != nil {
+	b.plain, b.secure = plain.URL, secure.URL
+	// The image's roots are Debian's bundle, read once from /etc/ssl/cert.pem:
+	// here the host's bundle and httptest's throwaway self-signed CA.
+	bundle, _ := os.ReadFile("/etc/ssl/certs/ca-certificates.crt")
+	bundle = append(bundle, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: secure.Certificate().Raw})...)
+	if err := os.WriteFile(b.caFile, bundle, 0o600); err != nil { //nolint:gosec // G703: our own temporary directory
 		return err
 	}
-	layout := imageCALayout(dockerfile)
-	hostBundle, err := os.ReadFile(systemBundle)
-	if err != nil && (layout.asFile || layout.inDir) {
-		return fmt.Errorf("the image's CA bundle is emulated with the host's: %w", err)
-	}
-	tlsEnv, certs, err := tlsTrust(tmp, layout, hostBundle, secure.Certificate().Raw)
-	if err != nil {
-		return err
-	}
-
-	gnuTime := ""
-	if m.GNUTime {
-		gnuTime = timeBin
-	}
-	h := &harness{
-		api:      api,
-		action:   act,
-		plainURL: plain.URL,
-		tlsURL:   secure.URL,
-		tlsEnv:   tlsEnv,
-		tmp:      tmp,
-		exec:     &measuredExec{binDir: binDir, gnuTime: gnuTime, scratch: tmp},
-	}
-
-	scenarios := makeScenarios(o)
-	for _, sc := range scenarios {
-		if sc.cred.ID != "" {
-			api.AddCredential(sc.cred)
+	// binary.Step cannot wrap the command, so a script runs it under GNU time,
+	// whose figure then ends the step's output.
+	if out, err := exec.CommandContext(ctx, timeBin, "--version").CombinedOutput(); err == nil && strings.Contains(string(out), "GNU") {
+		b.wrapper = filepath.Join(tmp, "under-time")
+		script := "#!/bin/sh\nexec " + timeBin + " -f %M \"$BENCH_ENTRY\"\n"
+		if err := os.WriteFile(b.wrapper, []byte(script), 0o700); err != nil {
+			return err
 		}
 	}
 
-	// One unreported run first, so the binary and the loopback path are warm.
-	if _, err := h.runOnce(ctx, scenarios[0]); err != nil {
-		return fmt.Errorf("warm-up run: %w", err)
+	if _, err := b.row(ctx, row{runs: 1, login: fast}); err != nil {
+		return fmt.Errorf("warm-up: %w", err)
 	}
-	var results []result
-	for _, sc := range scenarios {
-		fmt.Fprintf(os.Stderr, "%-40s ", sc.name)
-		r := result{sc: sc}
-		for range sc.runs {
-			s, err := h.runOnce(ctx, sc)
-			if err != nil {
-				fmt.Fprintln(os.Stderr)
-				return fmt.Errorf("%s: %w", sc.name, err)
-			}
-			r.samples = append(r.samples, s)
-			fmt.Fprint(os.Stderr, ".")
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 1, ' ', 0)
+	fmt.Fprintln(w, "| row\t| runs\t| step median\t| step p95\t| overhead median\t| requests\t| schedule\t| peak RSS\t|")
+	fmt.Fprintln(w, "| ---\t| ---\t| ---\t| ---\t| ---\t| ---\t| ---\t| ---\t|")
+	var verdicts []string
+	for _, r := range rows {
+		fmt.Fprintf(os.Stderr, "%s ...\n", r.name)
+		res, err := b.row(ctx, r)
+		if err != nil {
+			return fmt.Errorf("%s: %w", r.name, err)
 		}
-		fmt.Fprintln(os.Stderr)
-		results = append(results, r)
+		verdicts = append(verdicts, tabulate(w, r, res, b.wrapper != "")...)
 	}
-	report(os.Stdout, header{
-		machine: m, built: built, size: size, haveRSS: gnuTime != "",
-		tls: fmt.Sprintf("HTTP/2 and HTTP/1.1 offered; %s (emulated with SSL_CERT_FILE and SSL_CERT_DIR: %d certificates, %s and the fake API's)",
-			layout, certs, systemBundle),
-	}, results)
+	_ = w.Flush()
+	fmt.Print(legend)
+	verdicts = append(verdicts, judge(fi.Size() <= 10e6, "binary %.2f MB ≤ 10 MB", float64(fi.Size())/1e6))
+	if b.wrapper == "" {
+		verdicts = append(verdicts, "SKIP  peak RSS: no GNU time at "+timeBin+" (apt-get install -y time)")
+	}
+	fmt.Printf("\n%s\nload average at the end: %s\n", strings.Join(verdicts, "\n"), loadAverage())
 	return nil
 }
 
-func makeScenarios(o options) []*scenario {
-	big := bigText(bigOutput)
-	fast := credential("11111111-1111-4111-8111-111111111111", 300*time.Millisecond, fakeapi.Result{}, "")
-	slow := credential("22222222-2222-4222-8222-222222222222", 3*time.Second, fakeapi.Result{}, "")
-	long := credential("55555555-5555-4555-8555-555555555555", 30*time.Second, fakeapi.Result{}, "")
-	longest := credential("66666666-6666-4666-8666-666666666666", 120*time.Second, fakeapi.Result{}, "")
-	bigFail := credential("33333333-3333-4333-8333-333333333333", 300*time.Millisecond, fakeapi.Result{
-		ExitCode: 1, Stdout: big,
-		Stderr: `Error response from daemon: Get "https://ghcr.io/v2/": denied: denied`,
-	}, fakeapi.StatusFailed)
-	bigOK := credential("44444444-4444-4444-8444-444444444444", 300*time.Millisecond, fakeapi.Result{
-		Stdout: big + "Login Succeeded\n",
-	}, "")
-	// The long logins need more than the default timeout of 120 s.
-	longer := map[string]string{"timeout": "180"}
-	scenarios := []*scenario{
-		{name: "login 0.3 s", kind: kindLogin, runs: o.runs, cred: fast},
-		{name: "login 3 s", kind: kindLogin, runs: o.runs, cred: slow},
-		{name: "login 0.3 s, TLS", kind: kindLogin, runs: o.runs, cred: fast, tls: true},
-		{name: "login 0.3 s, 5 MB output, fails", kind: kindBig, runs: o.bigRuns, cred: bigFail, wantExit: 1},
-		{name: "login 0.3 s, 5 MB output, succeeds", kind: kindBig, runs: o.bigRuns, cred: bigOK},
-		{name: "login 0.3 s, 5 MB output, fails, TLS", kind: kindBig, runs: o.bigRuns, cred: bigFail, wantExit: 1, tls: true},
-		// A server name where its UUID belongs: refused before any request.
-		{
-			name: "bad input (server_id)", kind: kindBad, runs: o.badRuns, wantExit: 1,
-			with: map[string]string{"server_id": "prod-api", "credential_id": fast.ID},
-		},
-	}
-	if o.longRuns > 0 {
-		scenarios = append(scenarios,
-			&scenario{name: "login 30 s", kind: kindLogin, runs: o.longRuns, cred: long, with: longer},
-			&scenario{name: "login 120 s", kind: kindLogin, runs: o.longRuns, cred: longest, with: longer},
-		)
-	}
-	return scenarios
+// result is one row's samples and what the fake API counted.
+type result struct {
+	samples  []sample
+	requests int // the most in a run (the matrix: all its jobs')
+	r429     int // answered 429, in all
+	loggedIn int // servers left logged in after a post step
 }
 
-func credential(id string, d time.Duration, res fakeapi.Result, status string) fakeapi.Credential {
-	return fakeapi.Credential{
-		ID: id, RegistryURL: "ghcr.io", RegistryType: "ghcr",
-		LoginDuration: d, Result: res, Status: status,
+// row runs r r.runs times (the matrix: r.jobs jobs at once, once) against a
+// fresh fake API.
+func (b *bench) row(ctx context.Context, r row) (result, error) {
+	api := fakeapi.New()
+	api.AddKey(apiKey, fakeapi.AllScopes())
+	api.AddCredential(fakeapi.Credential{ID: credID, RegistryURL: "ghcr.io", RegistryType: "ghcr",
+		LoginDuration: r.login, Result: r.result})
+	api.SetLogoutDuration(r.logout)
+	if r.jobs > 0 {
+		api.SetRateLimit(fakeapi.RateLimit{Limit: 100, Window: time.Minute})
 	}
-}
-
-// bigText returns n bytes of docker-like log lines. Their quotes and line
-// breaks are escaped in JSON, as real output's are.
-func bigText(n int) string {
-	var b strings.Builder
-	b.Grow(n + 128)
-	for i := 0; b.Len() < n; i++ {
-		fmt.Fprintf(&b, "time=\"2026-04-14T01:00:00Z\" level=warning msg=\"retrying layer %08d: Get \\\"https://ghcr.io/v2/\\\": EOF\"\n", i)
+	servers := make([]string, max(r.jobs, 1)) // one server per job
+	for i := range servers {
+		servers[i] = fmt.Sprintf("5e0b1a7d-2c39-4d4e-8f5a-%012d", i)
+		api.AddServer(servers[i], "bench-"+strconv.Itoa(i))
 	}
-	return b.String()[:n]
+	b.api.Store(api)
+	var res result
+	for range r.runs {
+		before := len(api.Requests())
+		jobs := make([]sample, len(servers))
+		var wg sync.WaitGroup
+		for i, server := range servers {
+			wg.Go(func() { jobs[i] = b.job(ctx, r, server) })
+		}
+		wg.Wait()
+		if r.jobs == 0 && jobs[0].err != nil {
+			return res, jobs[0].err
+		}
+		res.samples = append(res.samples, jobs...)
+		res.requests = max(res.requests, len(api.Requests())-before)
+		if r.post {
+			res.loggedIn = max(res.loggedIn, len(api.LoggedIn()))
+		}
+	}
+	for _, q := range api.Requests() {
+		if q.Status == http.StatusTooManyRequests {
+			res.r429++
+		}
+	}
+	return res, nil
 }
 
-// harness runs the main step once per call.
-type harness struct {
-	api              *fakeapi.Server
-	action           *runner.Action
-	plainURL, tlsURL string
-	tlsEnv           map[string]string
-	tmp              string
-	exec             *measuredExec
-}
-
-// runOnce runs the main step of a fresh job for sc and measures it.
-func (h *harness) runOnce(ctx context.Context, sc *scenario) (sample, error) {
-	dir, err := os.MkdirTemp(h.tmp, "job-")
+// job runs the main step on server, then the post step if r has one.
+func (b *bench) job(ctx context.Context, r row, server string) sample {
+	in := map[string]string{"api_key": apiKey, "server_id": server, "credential_id": credID, "api_url": b.plain}
+	if r.tls {
+		in["api_url"] = b.secure
+	}
+	maps.Copy(in, r.inputs)
+	m, mainRSS, err := b.step(ctx, binary.Main, in, nil, r.tls, r.code)
 	if err != nil {
-		return sample{}, err
+		return sample{err: fmt.Errorf("main step: %w", err)}
 	}
-	defer func() { _ = os.RemoveAll(dir) }()
-	job := runner.NewJob(dir)
-	job.Secrets = []string{apiKey}
-	step := &runner.Step{ID: "login", Action: h.action, With: map[string]string{
-		"api_key":       apiKey,
-		"server_id":     serverID,
-		"credential_id": sc.cred.ID,
-		"api_url":       h.plainURL,
-	}}
-	if sc.tls {
-		step.With["api_url"] = h.tlsURL
-		step.Env = h.tlsEnv
+	if !r.post {
+		return sample{step: m.Took, slowest: m.Took, rssKiB: mainRSS}
 	}
-	for k, v := range sc.with {
-		step.With[k] = v
-	}
-
-	reqBefore, opsBefore := len(h.api.Requests()), len(h.api.Operations())
-	res, err := job.RunMain(ctx, step, h.exec)
+	p, postRSS, err := b.step(ctx, binary.Post, in, m.State, r.tls, 0)
 	if err != nil {
-		return sample{}, err
+		return sample{err: fmt.Errorf("post step: %w", err)}
 	}
-	if ctx.Err() != nil {
-		return sample{}, context.Cause(ctx)
-	}
-	if res.ExitCode != sc.wantExit {
-		return sample{}, fmt.Errorf("the main step exited %d, want %d; the end of its log:\n%s", res.ExitCode, sc.wantExit, tail(res.LogText(), 20))
-	}
-	s := sample{
-		step:     h.exec.took,
-		requests: len(h.api.Requests()) - reqBefore,
-		peakKiB:  h.exec.peakKiB,
-	}
-	ops := h.api.Operations()
-	switch {
-	case sc.cred.ID == "":
-		if len(ops) != opsBefore {
-			return sample{}, errors.New("a bad input started an operation")
-		}
-	case len(ops) != opsBefore+1:
-		return sample{}, fmt.Errorf("the run started %d operations, want 1", len(ops)-opsBefore)
-	default:
-		op := ops[len(ops)-1]
-		if op.CompletedAt.IsZero() {
-			return sample{}, errors.New("the step ended before the login finished on the server")
-		}
-		s.afterDone = h.exec.exited.Sub(op.CompletedAt)
-	}
-	return s, nil
+	return sample{step: m.Took + p.Took, slowest: max(m.Took, p.Took), rssKiB: max(mainRSS, postRSS)}
 }
 
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
+// step runs one entry point of the built binary (under GNU time when there is
+// one), checks its exit code, and returns the run and its peak RSS in KiB.
+func (b *bench) step(ctx context.Context, entry string, in, state map[string]string, tls bool, code int) (*binary.Result, int64, error) {
+	s := binary.Step{Path: filepath.Join(b.tmp, entry), Inputs: in, State: state, Env: map[string]string{}}
+	if tls { // the bundle, and no certificate directory, as in the image
+		s.Env["SSL_CERT_FILE"], s.Env["SSL_CERT_DIR"] = b.caFile, filepath.Join(b.tmp, "no-such-dir")
 	}
-	return strings.Join(lines, "\n")
-}
-
-// shellWords joins args as a shell would read them back.
-func shellWords(args []string) string {
-	quoted := make([]string, len(args))
-	for i, a := range args {
-		quoted[i] = a
-		if strings.ContainsAny(a, " \t\"'") {
-			quoted[i] = fmt.Sprintf("%q", a)
-		}
+	if b.wrapper != "" {
+		s.Env["BENCH_ENTRY"], s.Path = s.Path, b.wrapper
 	}
-	return strings.Join(quoted, " ")
-}
-
-// prepareBinary puts the binary in dir with its docker-auth-post symlink:
-// built exactly as the Dockerfile builds it (binary.Build), or linked to
-// prebuilt. It returns the binary's size in bytes.
-func prepareBinary(ctx context.Context, dir, prebuilt string) (int64, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return 0, err
-	}
-	bin := filepath.Join(dir, binary.Name)
-	if prebuilt == "" {
-		if err := binary.Build(ctx, dir, version, binary.Symlink); err != nil {
-			return 0, err
-		}
-	} else {
-		// A link, not a copy: how a file was written changes how much of it
-		// the page cache maps at once, so a copy can show another RSS.
-		abs, err := filepath.Abs(prebuilt)
-		if err != nil {
-			return 0, err
-		}
-		if err := os.Symlink(abs, bin); err != nil {
-			return 0, err
-		}
-		if err := binary.AddPostName(dir, binary.Symlink); err != nil {
-			return 0, err
-		}
-	}
-	fi, err := os.Stat(bin)
+	res, err := binary.Run(ctx, b.tmp, s)
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
-	return fi.Size(), nil
+	lines := strings.Split(strings.TrimRight(res.Stdout, "\n"), "\n")
+	if res.Code != code {
+		return nil, 0, fmt.Errorf("exit code %d, want %d; the log ends:\n%s", res.Code, code, strings.Join(lines[max(0, len(lines)-15):], "\n"))
+	}
+	if b.wrapper == "" {
+		return res, 0, nil
+	}
+	kib, err := strconv.ParseInt(lines[len(lines)-1], 10, 64)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read GNU time's peak RSS: %w", err)
+	}
+	return res, kib, nil
+}
+
+// machine describes where the figures come from.
+func machine() string {
+	grab := func(file, key string) string {
+		b, _ := os.ReadFile(file)
+		if m := regexp.MustCompile(`(?m)^` + key + `\s*[:=]\s*"?([^"\n]*)`).FindSubmatch(b); m != nil {
+			return string(m[1])
+		}
+		return "unknown"
+	}
+	var kib float64
+	_, _ = fmt.Sscanf(grab("/proc/meminfo", "MemTotal"), "%f", &kib)
+	kernel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	return fmt.Sprintf("%s, %d cores, %.1f GiB RAM; %s, Linux %s, %s; %s; load average %s", grab("/proc/cpuinfo", "model name"),
+		runtime.NumCPU(), kib/(1<<20), grab("/etc/os-release", "PRETTY_NAME"), strings.TrimSpace(string(kernel)),
+		runtime.GOARCH, runtime.Version(), loadAverage())
+}
+
+// loadAverage is the machine's load over the last 1, 5 and 15 minutes:
+// other work on it slows the steps.
+func loadAverage() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	return strings.Join(strings.Fields(string(b) + " ? ? ?")[:3], " ")
 }
