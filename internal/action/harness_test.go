@@ -70,7 +70,7 @@ func newTestEnv(t *testing.T) *testEnv {
 		env: map[string]string{
 			"GITHUB_ACTIONS": "true", "CI": "true", "GITHUB_REPOSITORY": "acme/webshop", "GITHUB_WORKFLOW": "deploy",
 			"GITHUB_EVENT_NAME": "push", "GITHUB_ACTOR": "octocat", "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567",
-			"GITHUB_REF": "refs/heads/main", "GITHUB_RUN_ID": "4242", "GITHUB_RUN_ATTEMPT": "1", "GITHUB_RUN_NUMBER": "7",
+			"GITHUB_REF": "refs/heads/main", "GITHUB_RUN_ID": "4242", "GITHUB_RUN_ATTEMPT": "1", "GITHUB_JOB": "deploy", "GITHUB_RUN_NUMBER": "7",
 		},
 	}
 }
@@ -81,7 +81,8 @@ type stepResult struct {
 	stdout  string
 	outputs map[string]string
 	// state is the step's state as the runner passes it to post (the last
-	// value of each key), login what its login key holds, opened.
+	// value of each key), login what its login key holds, opened (Run checked
+	// and left out).
 	state map[string]string
 	login loginState
 	// env is what the step wrote to GITHUB_ENV.
@@ -139,6 +140,8 @@ func (e *testEnv) runStopped(ctx, hard context.Context, role Role, state map[str
 		var err error
 		res.login, err = open(v, e.inputs["api_key"], "STATE_"+stateKey)
 		require.NoError(e.t, err)
+		require.Equal(e.t, "4242.1.deploy", res.login.Run, "state names the run that saved it")
+		res.login.Run = ""
 	}
 	res.env = parsePairs(e.t, res.files["GITHUB_ENV"])
 	res.summary = string(res.files["GITHUB_STEP_SUMMARY"])

@@ -92,6 +92,9 @@ func TestReadStateTrustsOnlyWhatMainSealed(t *testing.T) {
 			loginState{}, false, "it was not written by this step's login"},
 		{"act: a copy passed off as the step's state", env("ACT", "true", "STATE_login", copyOf(other, "login")),
 			loginState{}, false, "saved state STATE_login cannot be used: it was not written by this step's login"},
+		{"act: a copy from another run", env("ACT", "true", "GITHUB_RUN_ID", "42", "GITHUB_RUN_ATTEMPT", "1", "GITHUB_JOB", "deploy",
+			"DOCKER_AUTH_STATE_login", copyOf(loginState{ServerID: serverID, RegistryURL: "ghcr.io", Run: "41.1.deploy"}, "login")),
+			loginState{}, false, "saved state DOCKER_AUTH_STATE_login cannot be used: it was saved by run 41.1.deploy, not this one (42.1.deploy)"},
 		{"act without GITHUB_ACTION", env("ACT", "true", "GITHUB_ACTION", "", "DOCKER_AUTH_STATE_", copyOf(login, "")), loginState{}, false, ""},
 		{"garbage", env("STATE_login", "x"), loginState{}, false, "it was not written by this step's login"},
 	}
@@ -145,9 +148,13 @@ func TestMainCopiesStateToGitHubEnvOnActRunners(t *testing.T) {
 				res := e.run(RoleMain, nil)
 				require.Equal(t, 0, res.code, res.stdout)
 				require.Len(t, res.env, 1)
-				st, err := open(res.env["DOCKER_AUTH_STATE_ghcr_2Dlogin"], testKey, envStateName("ghcr-login"))
+				copied := res.env["DOCKER_AUTH_STATE_ghcr_2Dlogin"]
+				st, err := open(copied, testKey, envStateName("ghcr-login"))
 				require.NoError(t, err)
+				assert.Equal(t, "4242.1.deploy", st.Run)
+				st.Run = ""
 				assert.Equal(t, res.login, st)
+				assert.Contains(t, res.stdout, "::add-mask::"+copied, "act prints GITHUB_ENV's values")
 				assert.NotContains(t, string(res.files["GITHUB_ENV"])+string(res.files["GITHUB_STATE"]), testKey)
 			})
 		})

@@ -12,6 +12,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/reoclo/docker-auth/internal/reoclo"
+	"github.com/reoclo/docker-auth/internal/untrusted"
 )
 
 // stateKey is the one state key main saves for post: the runner passes it
@@ -32,6 +33,14 @@ type loginState struct {
 	// there is nothing of ours to undo.
 	Refused    bool   `json:"refused,omitempty"`
 	ServerName string `json:"server_name,omitempty"`
+	// Run names the run, attempt and job that saved it (runOf), so that a
+	// value from another run, an old log, say, is refused.
+	Run string `json:"run,omitempty"`
+}
+
+// runOf names this run's attempt at this job: "4242.1.deploy".
+func runOf(getenv func(string) string) string {
+	return strings.Trim(getenv("GITHUB_RUN_ID")+"."+getenv("GITHUB_RUN_ATTEMPT")+"."+getenv("GITHUB_JOB"), ".")
 }
 
 // seal encodes s for the variable named name: its JSON and an HMAC-SHA256
@@ -69,11 +78,12 @@ func stateMAC(key, name, payload string) []byte {
 type stateWriter struct {
 	gh   *githubactions.Action
 	key  string
+	run  string // runOf
 	copy string // the GITHUB_ENV variable, or ""
 }
 
 func newStateWriter(gh *githubactions.Action, getenv func(string) string, key string) stateWriter {
-	w := stateWriter{gh: gh, key: key}
+	w := stateWriter{gh: gh, key: key, run: runOf(getenv)}
 	if runnerName(getenv) != "" && getenv("GITHUB_ENV") != "" {
 		w.copy = envStateName(getenv("GITHUB_ACTION"))
 	}
@@ -82,10 +92,14 @@ func newStateWriter(gh *githubactions.Action, getenv func(string) string, key st
 
 // save writes s to every place post may read it from. It fails when a file
 // cannot be written (a full disk, say).
+// The copy is masked: act prints what a step sets in GITHUB_ENV.
 func (w stateWriter) save(s loginState) error {
+	s.Run = w.run
 	err := fileCommand(func() { w.gh.SaveState(stateKey, seal(s, w.key, "STATE_"+stateKey)) })
 	if err == nil && w.copy != "" {
-		err = fileCommand(func() { w.gh.SetEnv(w.copy, seal(s, w.key, w.copy)) })
+		v := seal(s, w.key, w.copy)
+		w.gh.AddMask(v)
+		err = fileCommand(func() { w.gh.SetEnv(w.copy, v) })
 	}
 	if err != nil {
 		return fmt.Errorf("cannot save the step's state for the post step: %w", err)
@@ -109,7 +123,8 @@ func fileCommand(f func()) (err error) {
 
 // readState opens main's state, STATE_login or, on an act-family runner that
 // passed none, this step's GITHUB_ENV copy. ok is false when main saved no
-// accepted login; it fails when this step's main did not seal it.
+// accepted login; it fails when this step's main, in this run, did not seal
+// it.
 func readState(getenv func(string) string, key string) (s loginState, ok bool, err error) {
 	name := "STATE_" + stateKey
 	if step := getenv("GITHUB_ACTION"); getenv(name) == "" && step != "" && runnerName(getenv) != "" {
@@ -120,6 +135,10 @@ func readState(getenv func(string) string, key string) (s loginState, ok bool, e
 	}
 	if s, err = open(getenv(name), key, name); err != nil {
 		return loginState{}, false, fmt.Errorf("saved state %s cannot be used: %w", name, err)
+	}
+	if s.Run != runOf(getenv) {
+		return loginState{}, false, fmt.Errorf("saved state %s cannot be used: it was saved by run %s, not this one (%s)",
+			name, untrusted.Line(s.Run), runOf(getenv))
 	}
 	return s, s.ServerID != "", nil
 }
