@@ -16,13 +16,14 @@ import (
 // at, what a wait that ran out of time leaves to check.
 
 // explain puts what to do before an API call's failure: "the API key was
-// refused: …; create a new automation key … (401 Unauthorized from …)".
+// refused: …; create a new automation key … (401 Unauthorized from …)", also
+// when time ran out after it. A cancelled call is left as it is.
 func explain(err error) error {
 	var e *reoclo.Error
 	switch {
-	case !errors.As(err, &e) || e.StatusCode/100 == 2:
+	case !errors.As(err, &e) || e.StatusCode/100 == 2 || errors.Is(e.Cause, context.Canceled):
 		return err
-	case e.Cause != nil && (e.StatusCode != 0 || e.Err == nil || errors.Is(e.Cause, context.Canceled)):
+	case e.StatusCode == 0 && e.Err == nil:
 		return err
 	case e.StatusCode == 0:
 		return fmt.Errorf("cannot reach the API: %w; check api_url, and that this runner can reach it: "+

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -65,62 +66,74 @@ func TestGiteaProvider(t *testing.T) {
 	})
 }
 
-// Each way the main step fails says so in one error that names the cause
-// and what to check, and leaves post the login to undo when one started.
-func TestMainFails(t *testing.T) {
-	tests := []struct {
-		name     string
-		setup    func(e *testEnv)
-		want     string // in the error; %s stands for the operation ID
-		not      string
-		requests int  // sent by main, when not 0
-		saved    bool // a login for post to undo
-	}{
-		{"bad inputs: none sent", func(e *testEnv) { e.inputs["server_id"], e.inputs["api_key"] = "prod-api", "" },
-			"input api_key: is required but empty%0Ainput server_id: must be a UUID", "", -1, false},
-		{"not run as a step", func(e *testEnv) { e.setFile("GITHUB_OUTPUT", "") },
-			"GITHUB_OUTPUT is not set: docker-auth must run as a GitHub Actions step", "", -1, false},
-		{"the key refused: sent once", func(e *testEnv) { e.inputs["api_key"] = "rca_unknown" },
-			"start the login: the API key was refused: it is missing, invalid or expired; create a new automation key in Reoclo " +
-				"and update the secret (401 Unauthorized from POST " + apiURL + "/api/automation/v1/registry-auth/login: API says", "", 1, false},
-		{"the API unreachable", func(e *testEnv) { e.transport = memnet.Refused() },
-			"start the login: cannot reach the API: POST " + apiURL + "/api/automation/v1/registry-auth/login failed on 6 attempts; " +
-				"last error: dial tcp 127.0.0.1:80: connect: connection refused; check api_url, and that this runner can reach it", "", -1, false},
-		{"refused by the registry", func(e *testEnv) {
-			e.cred(fakeapi.Credential{LoginDuration: time.Second, Status: fakeapi.StatusFailed,
-				Result: fakeapi.Result{ExitCode: 1, Stderr: "Error response from daemon: Get \"https://ghcr.io/v2/\": denied: denied\n"}})
-		}, "docker login failed on server prod-api (operation %s, status failed, exit code 1): Error response from daemon: Get " +
-			"\"https://ghcr.io/v2/\": denied: denied; check the user name and password or token stored with this credential in Reoclo, " +
-			"and that the registry lets that account log in (and pull or push what the job needs)", "", 0, true},
-		{"no exit code", func(e *testEnv) {
-			e.cred(fakeapi.Credential{Result: fakeapi.Result{MissingExitCode: true, Stdout: "Login Succeeded"}})
-		}, "(operation %s, status completed, no exit code): Login Succeeded", "", 0, true},
-		{"the server gave up", func(e *testEnv) {
-			e.cred(fakeapi.Credential{Status: fakeapi.StatusTimeout, Result: fakeapi.Result{MissingExitCode: true, Stderr: "context deadline exceeded"}})
-		}, "status timeout, no exit code): context deadline exceeded; the server gave up before docker login finished: " +
-			"check that server prod-api can reach the registry (DNS, firewall, proxy)", "stored with this credential", 0, true},
-		{"a login reply naming no usable operation", func(e *testEnv) { e.cred(fakeapi.Credential{ReplyOperationID: "../../x"}) },
-			`start the login: login reply: operation ID "../../x" is not a plain identifier`, "", 1, true},
-		{"a registry_type that cannot be an output", func(e *testEnv) {
-			e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr\nregistry_url=evil"})
-			e.inputs["credential_id"] = otherCred
-		}, "the API returned a registry_type that cannot be an output: the value contains a control character (U+000A)", "", 1, true},
-		{"timed out while the login runs", func(e *testEnv) { e.cred(fakeapi.Credential{LoginDuration: fakeapi.Never}) },
-			"timed out after 120s waiting for operation %s (last status: running); the login has not finished on server prod-api: " +
-				"check in Reoclo that the server and its agent are online, or raise timeout (now 120s) if the login is only slow", "", 37, true},
-		{"timed out while every poll fails: the API is in question, not the agent", func(e *testEnv) {
-			e.inputs["timeout"] = "5"
+// mainFailures are the ways the main step fails: each says so in one error
+// that names the cause and what to check, and leaves post the login to undo
+// when one started. TestTroubleshooting reuses them.
+var mainFailures = []struct {
+	name     string
+	setup    func(e *testEnv)
+	want     string // in the error; %s stands for the operation ID
+	not      string
+	requests int  // sent by main, when not 0
+	saved    bool // a login for post to undo
+}{
+	{"bad inputs: none sent", func(e *testEnv) { e.inputs["server_id"], e.inputs["api_key"] = "prod-api", "" },
+		"input api_key: is required but empty%0Ainput server_id: must be a UUID", "", -1, false},
+	{"not run as a step", func(e *testEnv) { e.setFile("GITHUB_OUTPUT", "") },
+		"GITHUB_OUTPUT is not set: docker-auth must run as a GitHub Actions step", "", -1, false},
+	{"the key refused: sent once", func(e *testEnv) { e.inputs["api_key"] = "rca_unknown" },
+		"start the login: the API key was refused: it is missing, invalid or expired; create a new automation key in Reoclo " +
+			"and update the secret (401 Unauthorized from POST " + apiURL + "/api/automation/v1/registry-auth/login: API says", "", 1, false},
+	{"the API unreachable", func(e *testEnv) { e.transport = memnet.Refused() },
+		"start the login: cannot reach the API: POST " + apiURL + "/api/automation/v1/registry-auth/login failed on 6 attempts; " +
+			"last error: dial tcp 127.0.0.1:80: connect: connection refused; check api_url, and that this runner can reach it", "", -1, false},
+	{"a credential not in the key's scope", func(e *testEnv) {
+		e.api.AddKey("rca_narrow", fakeapi.Scope{Operations: []string{fakeapi.Any}, Servers: []string{fakeapi.Any}, Credentials: []string{otherCred}})
+		e.inputs["api_key"] = "rca_narrow"
+	}, "start the login: the API key is not allowed to do this; in Reoclo, add it to the key's Allowed Credentials (403 Forbidden " +
+		"from POST " + apiURL + "/api/automation/v1/registry-auth/login: API says \"Credential not in scope for this key\")", "", 1, false},
+	{"an unknown server", func(e *testEnv) { e.inputs["server_id"] = otherCred },
+		"start the login: the server was not found: check server_id (404 Not Found", "", 1, false},
+	{"a key the API rate-limits all along", func(e *testEnv) {
+		e.api.Script(fakeapi.RouteLogin, fakeapi.Fault{Status: 429, Header: http.Header{"Retry-After": {"60"}}, Times: fakeapi.Forever})
+	}, "start the login: the API is rate limiting this key (timed out after 120s (last attempt: 429 Too Many Requests))", "", 0, false},
+	{"refused by the registry", func(e *testEnv) {
+		e.cred(fakeapi.Credential{LoginDuration: time.Second, Status: fakeapi.StatusFailed,
+			Result: fakeapi.Result{ExitCode: 1, Stderr: "Error response from daemon: Get \"https://ghcr.io/v2/\": denied: denied\n"}})
+	}, "docker login failed on server prod-api (operation %s, status failed, exit code 1): Error response from daemon: Get " +
+		"\"https://ghcr.io/v2/\": denied: denied; check the user name and password or token stored with this credential in Reoclo, " +
+		"and that the registry lets that account log in (and pull or push what the job needs)", "", 0, true},
+	{"no exit code", func(e *testEnv) {
+		e.cred(fakeapi.Credential{Result: fakeapi.Result{MissingExitCode: true, Stdout: "Login Succeeded"}})
+	}, "(operation %s, status completed, no exit code): Login Succeeded", "", 0, true},
+	{"the server gave up", func(e *testEnv) {
+		e.cred(fakeapi.Credential{Status: fakeapi.StatusTimeout, Result: fakeapi.Result{MissingExitCode: true, Stderr: "context deadline exceeded"}})
+	}, "status timeout, no exit code): context deadline exceeded; the server gave up before docker login finished: " +
+		"check that server prod-api can reach the registry (DNS, firewall, proxy)", "stored with this credential", 0, true},
+	{"a login reply naming no usable operation", func(e *testEnv) { e.cred(fakeapi.Credential{ReplyOperationID: "../../x"}) },
+		`start the login: login reply: operation ID "../../x" is not a plain identifier`, "", 1, true},
+	{"a registry_type that cannot be an output", func(e *testEnv) {
+		e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr\nregistry_url=evil"})
+		e.inputs["credential_id"] = otherCred
+	}, "the API returned a registry_type that cannot be an output: the value contains a control character (U+000A)", "", 1, true},
+	{"timed out while the login runs", func(e *testEnv) { e.cred(fakeapi.Credential{LoginDuration: fakeapi.Never}) },
+		"timed out after 120s waiting for operation %s (last status: running); the login has not finished on server prod-api: " +
+			"check in Reoclo that the server and its agent are online, or raise timeout (now 120s) if the login is only slow", "", 37, true},
+	{"timed out while every poll fails: the API is in question, not the agent", func(e *testEnv) {
+		e.inputs["timeout"] = "5"
+		e.api.Script(fakeapi.RouteOperation, fakeapi.Fault{Status: 503, Times: fakeapi.Forever})
+	}, "timed out after 5s waiting for operation %s (last status: unknown; last error: 503 Service Unavailable)", "agent", 0, true},
+	{"timed out after polls began failing", func(e *testEnv) {
+		e.cred(fakeapi.Credential{LoginDuration: fakeapi.Never})
+		e.inputs["timeout"] = "5"
+		time.AfterFunc(300*time.Millisecond, func() { // after the first poll saw "running"
 			e.api.Script(fakeapi.RouteOperation, fakeapi.Fault{Status: 503, Times: fakeapi.Forever})
-		}, "timed out after 5s waiting for operation %s (last status: unknown; last error: 503 Service Unavailable)", "agent", 0, true},
-		{"timed out after polls began failing", func(e *testEnv) {
-			e.cred(fakeapi.Credential{LoginDuration: fakeapi.Never})
-			e.inputs["timeout"] = "5"
-			time.AfterFunc(300*time.Millisecond, func() { // after the first poll saw "running"
-				e.api.Script(fakeapi.RouteOperation, fakeapi.Fault{Status: 503, Times: fakeapi.Forever})
-			})
-		}, "(last status: running, seen before the polls began failing; last error: 503 Service Unavailable)", "agent", 0, true},
-	}
-	for _, tc := range tests {
+		})
+	}, "(last status: running, seen before the polls began failing; last error: 503 Service Unavailable)", "agent", 0, true},
+}
+
+func TestMainFails(t *testing.T) {
+	for _, tc := range mainFailures {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newTestEnv(t)
