@@ -1,7 +1,7 @@
 # docker-auth: the two commands a contributor needs are `make demo` and `make test`.
 GO ?= go
 
-.PHONY: test demo bench image-test runner-test lint build
+.PHONY: test demo bench image-test runner-test lint build help
 
 ## test: run every test (unit, fake API, end-to-end through the built binary) with the race detector.
 test:
@@ -16,16 +16,16 @@ demo:
 bench:
 	$(GO) run ./internal/testkit/cmd/bench $(BENCHFLAGS)
 
-## image-test: runner-test's image cases only: build the real Dockerfile with podman, check the
-## image and run its entry points against the fake API.
+## image-test: as root: runner-test's static image checks alone (size, labels, entry point, links).
 image-test:
-	$(GO) run ./internal/testkit/cmd/runnertest -run image
+	RUNNER_TEST=1 $(GO) test -count=1 -v -run TestImage ./internal/testkit/runnertest/
 
-## runner-test: build the Dockerfile with podman, check the image and run its entry points against
-## the fake API; run the action under the real nektos/act and Gitea's act on podman, against the
-## fake API; rehearse the release (.github/release.sh) and build with Docker's classic builder.
+## runner-test: as root: run testdata/workflows under the real nektos/act and Gitea's act on podman,
+## against the fake API; build the Dockerfile with podman and check the image; rehearse the release
+## (.github/release.sh) and build with Docker's classic builder. Installs what is missing; prints each
+## case's time.
 runner-test:
-	$(GO) run ./internal/testkit/cmd/runnertest
+	RUNNER_TEST=1 $(GO) test -count=1 -v -timeout 60m ./internal/testkit/runnertest/
 
 ## lint: golangci-lint and actionlint at pinned versions (the workflows, then the examples/ workflows).
 lint:
@@ -38,3 +38,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o bin/docker-auth .
 	ln -sf docker-auth bin/docker-auth-post
 	ln -sf docker-auth bin/docker-auth-logout
+
+## help: list these targets.
+help:
+	@awk '/^## [a-z-]+:/ { print substr($$0, 4); next } /^## / { print "    " substr($$0, 4) }' $(MAKEFILE_LIST)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The steps that turn a version tag into a release, run by .github/workflows/release.yml and
 # rehearsed locally by `make runner-test` against a registry on 127.0.0.1 (see
-# internal/testkit/cmd/runnertest/release.go). Run from the repository root, on the tagged source commit.
+# internal/testkit/runnertest/release_test.go). Run from the repository root, on the tagged source commit.
 #
 #   release.sh check        the tag is vMAJOR.MINOR.PATCH[-PRERELEASE] and both action files
 #                           build from source (a commit of main, not a release commit)
