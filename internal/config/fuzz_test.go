@@ -11,12 +11,7 @@ import (
 // error may quote the API key. Seeds live in testdata/fuzz/FuzzLoad.
 func FuzzLoad(f *testing.F) {
 	f.Add(goodKey, goodServer, goodCred, "true", "https://api.reoclo.com", "120")
-	f.Add("", "", "", "", "", "")
-	f.Add("rca_x y", "6F1C2B8E-3D4A-4E5F-9A6B-7C8D9E0F1A2B", "x", "TRUE", "http://127.0.0.1:8080/", "0.5")
-	f.Add(goodKey, goodServer, goodCred, "yes", "http://api.reoclo.com", "1e400")
-	f.Add(goodKey, goodServer, goodCred, "true", "http://LOCALHOST:8080/", "120")
-	f.Add(goodKey, goodServer, goodCred, "true", "http://localhost.:8080/", "120")
-	f.Add(goodKey, goodServer, goodCred, "true", "https://[FE80::1%25eth0]:8443/", "120")
+	f.Add("rca_x y", strings.ToUpper(goodServer), "x", "TRUE", "http://LOCALHOST.:8080/", "0.5")
 	f.Fuzz(func(t *testing.T, key, server, cred, cleanup, api, timeout string) {
 		in := map[string]string{InputAPIKey: key, InputServerID: server, InputCredentialID: cred,
 			InputCleanup: cleanup, InputAPIURL: api, InputTimeout: timeout}
@@ -37,11 +32,9 @@ func FuzzLoad(f *testing.F) {
 		if !uuidPattern.MatchString(cfg.ServerID) || !uuidPattern.MatchString(cfg.CredentialID) {
 			t.Fatalf("accepted non-UUID ids %q %q", cfg.ServerID, cfg.CredentialID)
 		}
-		if cfg.API.User != nil || cfg.API.RawQuery != "" || cfg.API.Fragment != "" {
+		if cfg.API.User != nil || cfg.API.RawQuery != "" || cfg.API.Fragment != "" ||
+			(cfg.API.Scheme != "https" && !(cfg.API.Scheme == "http" && IsLoopback(cfg.API.Hostname()))) {
 			t.Fatalf("accepted api_url %q", api)
-		}
-		if cfg.API.Scheme != "https" && !(cfg.API.Scheme == "http" && IsLoopback(cfg.API.Hostname())) {
-			t.Fatalf("accepted plain http to %q", cfg.API.Hostname())
 		}
 		if host := cfg.API.Hostname(); host != NormalizeHost(host) || host != strings.ToLower(host) {
 			t.Fatalf("host %q is not normalised", host)

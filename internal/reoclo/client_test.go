@@ -7,11 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -22,556 +21,281 @@ import (
 	"github.com/reoclo/docker-auth/internal/testkit/memnet"
 )
 
-const testKey = "rca_test_5ecret_key"
+const (
+	testKey  = "rca_test_5ecret_key"
+	apiURL   = "http://127.0.0.1:8080" // memnet serves it in memory
+	login    = "POST " + apiURL + "/reoclo/api/automation/v1/registry-auth/login"
+	accepted = `{"operation_id":"op-1","status":"running","registry_url":"ghcr.io","registry_type":"ghcr"}`
+	busy     = `{"detail":"busy"}`
+)
 
-// recorder is a Logger that keeps every debug line.
-type recorder struct {
-	mu    sync.Mutex
-	lines []string
+// reply is one scripted answer of the test API.
+type reply func(w http.ResponseWriter, r *http.Request)
+
+// status answers code with body, as JSON unless header (name, value, …)
+// says otherwise.
+func status(code int, body string, header ...string) reply {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		for i := 0; i+1 < len(header); i += 2 {
+			w.Header().Set(header[i], header[i+1])
+		}
+		w.WriteHeader(code)
+		_, _ = io.WriteString(w, body)
+	}
 }
 
-func (r *recorder) Debugf(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.lines = append(r.lines, fmt.Sprintf(format, args...))
+// cut sends body under a longer Content-Length, then drops the connection;
+// with no body, it drops the connection alone.
+func cut(body string) reply {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		conn, buf, _ := http.NewResponseController(w).Hijack()
+		if body != "" {
+			_, _ = fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body)+100, body)
+			_ = buf.Flush()
+		}
+		_ = conn.Close()
+	}
 }
 
-func (r *recorder) all() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return strings.Join(r.lines, "\n")
-}
-
-// seen records what a test server received.
-type seen struct {
+// harness is a client of a scripted API served in memory, with what the API
+// got and the client's debug lines. Make it inside synctest.Test: retry
+// waits, timeouts and polls then run on the bubble's fake clock.
+type harness struct {
+	client   *Client
+	start    time.Time
 	mu       sync.Mutex
 	requests []*http.Request
 	bodies   []string
+	at       []time.Duration // when each request arrived
+	lines    []string        // the client's debug lines
 }
 
-func (s *seen) add(r *http.Request) {
-	b, _ := io.ReadAll(r.Body)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = append(s.requests, r)
-	s.bodies = append(s.bodies, string(b))
+// Debugf is the client's Log, called from the goroutine of its call.
+func (h *harness) Debugf(format string, args ...any) {
+	h.lines = append(h.lines, fmt.Sprintf(format, args...))
 }
 
-func (s *seen) count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.requests)
-}
-
-// apiURL is where the tests' API lives; memnet serves it in memory.
-const apiURL = "http://127.0.0.1:8080"
-
-// harness is a client against a scripted handler served in memory. Call
-// newHarness inside synctest.Test: the client's real retry waits, timeouts
-// and polls then run on the bubble's fake clock, and at records when each
-// request arrived.
-type harness struct {
-	client *Client
-	seen   *seen
-	log    *recorder
-	start  time.Time
-	mu     sync.Mutex
-	at     []time.Duration
-}
-
-func newHarness(t *testing.T, handler func(n int, w http.ResponseWriter, r *http.Request)) *harness {
+// newHarness answers the n-th request with replies[n-1], and every later
+// one with the last reply; with no replies every connection is refused.
+func newHarness(t *testing.T, replies ...reply) *harness {
 	t.Helper()
-	h := &harness{seen: &seen{}, log: &recorder{}, start: time.Now()}
-	tr := memnet.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.mu.Lock()
-		h.at = append(h.at, time.Since(h.start))
-		h.mu.Unlock()
-		h.seen.add(r)
-		handler(h.seen.count(), w, r)
-	}))
+	h := &harness{start: time.Now()}
+	tr := memnet.Refused()
+	if len(replies) > 0 {
+		tr = memnet.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			h.mu.Lock()
+			h.requests, h.bodies, h.at = append(h.requests, r), append(h.bodies, string(b)), append(h.at, time.Since(h.start))
+			n := len(h.requests)
+			h.mu.Unlock()
+			replies[min(n, len(replies))-1](w, r)
+		}))
+	}
 	base, err := url.Parse(apiURL + "/reoclo/")
 	require.NoError(t, err)
-	h.client = New(base, testKey, Options{Log: h.log, UserAgent: "reoclo-docker-auth/test", Transport: tr})
+	h.client = New(base, testKey, Options{Log: h, UserAgent: "reoclo-docker-auth/test", Transport: tr})
 	return h
 }
 
-// gaps returns the time between one request's arrival and the next.
-func (h *harness) gaps() []time.Duration {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var d []time.Duration
-	for i := 1; i < len(h.at); i++ {
-		d = append(d, h.at[i]-h.at[i-1])
-	}
-	return d
-}
+var loginReq = Request{ServerID: "s", CredentialID: "c", RunID: "4242", RunContext: RunContext{Provider: "github_actions"}}
 
-// arrivals returns when each request arrived, since the harness started.
-func (h *harness) arrivals() []time.Duration {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return slices.Clone(h.at)
-}
-
-// assertBackoff checks that gap is a retry wait of the policy before retry
-// attempt+1: half to all of minRetryWait doubled attempt times.
-func assertBackoff(t *testing.T, attempt int, gap time.Duration) {
-	t.Helper()
-	ceil := min(minRetryWait<<attempt, maxRetryWait)
-	assert.GreaterOrEqual(t, gap, ceil/2, "retry %d waits at least half its backoff", attempt+1)
-	assert.Less(t, gap, ceil, "retry %d waits less than its whole backoff", attempt+1)
-}
-
-func jsonReply(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, body)
-}
-
-const accepted = `{"operation_id":"op-1","status":"running","registry_url":"ghcr.io","registry_type":"ghcr"}`
-
-func loginReq() Request {
-	return Request{ServerID: "s", CredentialID: "c", RunID: "4242", RunContext: RunContext{Provider: "github_actions"}}
-}
-
-func TestLoginSendsTheContract(t *testing.T) {
+// Each call's method, path under a self-hosted prefix, headers and JSON
+// body; replies decoded (after a byte-order mark), a login's as sent; an
+// operation ID that is not a plain identifier is never put in a URL.
+func TestCallsKeepTheContract(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := newHarness(t, func(_ int, w http.ResponseWriter, r *http.Request) {
-			switch r.URL.Path {
-			case "/reoclo/api/automation/v1/registry-auth/login":
-				jsonReply(w, 202, "\xEF\xBB\xBF"+accepted) // a byte-order mark does not hide the JSON
-			case "/reoclo/api/automation/v1/registry-auth/logout":
-				jsonReply(w, 202, `{"operation_id":"op-10","status":"running"}`)
-			default:
-				jsonReply(w, 200, `{"operation_id":"op-9","operation_type":"registry_login","server_id":"s","server_name":"prod-api",
-					"status":"completed","result":{"exit_code":0,"stdout":"Login Succeeded","stderr":"","duration_ms":1.5e2}}`)
-			}
-		})
-		got, err := h.client.Login(t.Context(), t.Context(), loginReq())
+		long := strings.Repeat("x", 129)
+		h := newHarness(t,
+			status(202, "\xEF\xBB\xBF"+`{"operation_id":"../../x","registry_url":"ghcr.io","registry_type":"ghcr"}`),
+			status(200, `{"operation_id":"op-9","server_id":"s","server_name":"prod-api","status":"completed",
+				"result":{"exit_code":0,"stdout":"Login Succeeded"}}`),
+			status(202, `{"operation_id":"op-10","status":"running"}`),
+			status(202, `{"operation_id":"`+long+`","status":"running"}`))
+		got, err := h.client.Login(t.Context(), t.Context(), loginReq)
 		require.NoError(t, err)
-		assert.Equal(t, &LoginAccepted{OperationID: "op-1", RegistryURL: "ghcr.io", RegistryType: "ghcr"}, got)
-		r := h.seen.requests[0]
-		assert.Equal(t, "POST", r.Method)
-		assert.Equal(t, "/reoclo/api/automation/v1/registry-auth/login", r.URL.Path)
-		assert.Equal(t, "Bearer "+testKey, r.Header.Get("Authorization"))
-		assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
-		assert.Equal(t, "application/json", r.Header.Get("Accept"))
-		assert.Equal(t, "reoclo-docker-auth/test", r.Header.Get("User-Agent"))
-		assert.JSONEq(t, `{"server_id":"s","credential_id":"c","run_id":"4242","run_context":{"provider":"github_actions"}}`, h.seen.bodies[0])
+		assert.Equal(t, &LoginAccepted{OperationID: "../../x", RegistryURL: "ghcr.io", RegistryType: "ghcr"}, got)
+		_, err = h.client.Operation(t.Context(), got.OperationID)
+		require.EqualError(t, err, `operation ID "../../x" is not a plain identifier`)
 
 		op, err := h.client.Operation(t.Context(), "op-9")
 		require.NoError(t, err)
 		assert.True(t, op.Succeeded())
-		assert.Equal(t, "prod-api", op.ServerName)
-		assert.Equal(t, "Login Succeeded", op.Result.Stdout.Head)
-
 		out, err := h.client.Logout(t.Context(), Request{ServerID: "s", RegistryURL: "ghcr.io", RunID: "1"})
 		require.NoError(t, err)
 		assert.Equal(t, &LogoutAccepted{OperationID: "op-10", Status: "running"}, out)
-		assert.JSONEq(t, `{"server_id":"s","registry_url":"ghcr.io","run_id":"1","run_context":{"provider":""}}`, h.seen.bodies[2])
+		_, err = h.client.Logout(t.Context(), Request{ServerID: "s", RegistryURL: "ghcr.io", RunID: "1"})
+		require.EqualError(t, err, `logout reply: operation ID "`+long[:40]+`…" is not a plain identifier`)
+
+		path := "/reoclo/api/automation/v1"
+		require.Len(t, h.requests, 4)
+		for i, want := range []string{"POST " + path + "/registry-auth/login", "GET " + path + "/operations/op-9", "POST " + path + "/registry-auth/logout"} {
+			r := h.requests[i]
+			assert.Equal(t, want, r.Method+" "+r.URL.Path)
+			assert.Equal(t, "Bearer "+testKey, r.Header.Get("Authorization"))
+			assert.Equal(t, "application/json", r.Header.Get("Accept"))
+			assert.Equal(t, "reoclo-docker-auth/test", r.Header.Get("User-Agent"))
+			assert.Equal(t, map[bool]string{true: "application/json"}[r.Method == http.MethodPost], r.Header.Get("Content-Type"))
+		}
+		assert.JSONEq(t, `{"server_id":"s","credential_id":"c","run_id":"4242","run_context":{"provider":"github_actions"}}`, h.bodies[0])
+		assert.JSONEq(t, `{"server_id":"s","registry_url":"ghcr.io","run_id":"1","run_context":{"provider":""}}`, h.bodies[2])
 	})
 }
 
-// A login reply whose operation ID is not a plain identifier is returned as
-// sent (the login may have started and must be undoable), and Follow
-// refuses to put the ID in a URL.
-func TestAnUnsafeOperationIDIsNeverFollowed(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
-			jsonReply(w, 202, `{"operation_id":"../../x","status":"running","registry_url":"ghcr.io","registry_type":"ghcr"}`)
-		})
-		got, err := h.client.Login(t.Context(), t.Context(), loginReq())
-		require.NoError(t, err)
-		assert.Equal(t, "ghcr.io", got.RegistryURL)
-		require.EqualError(t, CheckOperationID(got.OperationID), `operation ID "../../x" is not a plain identifier`)
-		op, err := h.client.Follow(t.Context(), got.OperationID, "s")
-		assert.Nil(t, op)
-		require.ErrorContains(t, err, `operation ID "../../x" is not a plain identifier`)
-		assert.Equal(t, 1, h.seen.count(), "no poll sent")
-	})
-}
-
-// An error status that retrying cannot fix is sent once, and the error
-// quotes what the API said, as one line.
-func TestErrorStatusesAreSentOnceAndQuoted(t *testing.T) {
-	const login = "from POST " + apiURL + "/reoclo/api/automation/v1/registry-auth/login"
+// What a login gets from each kind of answer. An error status retrying
+// cannot fix is sent once; 408, 5xx, a dropped connection and a reply cut
+// short are retried, up to maxAttempts; the API is quoted in one bounded
+// line; a redirect is followed only within api_url's origin; a reply is
+// read through a size limit. A debug line per request, never the key.
+func TestLoginOutcomes(t *testing.T) {
+	page := "<html><title>502 Bad Gateway</title>" + strings.Repeat("\n", maxErrorBody)
 	tests := []struct {
-		name, contentType, body, want string
-		status                        int
+		name    string
+		replies []reply // none: every connection refused
+		want    string  // the error; "" for success
+		n       int     // requests the API got
+		temp    bool    // Temporary(err)
 	}{
-		{"detail", "application/json", `{"detail":"Invalid API key"}`, `401 Unauthorized ` + login + `: API says "Invalid API key"`, 401},
-		{"detail with a BOM", "application/json", "\xEF\xBB\xBF" + `{"detail":"Server not in scope"}`,
-			`403 Forbidden ` + login + `: API says "Server not in scope"`, 403},
-		{"422 fields", "application/json", `{"detail":[{"loc":["body","server_id"],"msg":"Input should be a valid UUID","type":"uuid_parsing"},` +
-			`{"loc":["body","run_context","provider"],"msg":"Field\nrequired","type":"missing"}]}`,
-			`422 Unprocessable Entity ` + login + `: body.server_id: Input should be a valid UUID; body.run_context.provider: Field required`, 422},
-		{"plain text", "text/plain", "bad request", `400 Bad Request ` + login + `: text/plain body (11 bytes) starting "bad request"`, 400},
-		{"no body", "", "", `404 Not Found ` + login, 404},
+		{"transient failures retried", []reply{status(408, ""), cut(""), cut(accepted[:20]), status(202, accepted)}, "", 4, false},
+		{"a detail", []reply{status(401, `{"detail":"Invalid API key"}`)},
+			"401 Unauthorized from " + login + `: API says "Invalid API key"`, 1, false},
+		{"a detail after a byte-order mark", []reply{status(403, "\xEF\xBB\xBF"+`{"detail":"Server not in scope"}`)},
+			"403 Forbidden from " + login + `: API says "Server not in scope"`, 1, false},
+		{"422 fields", []reply{status(422, `{"detail":[{"loc":["body","server_id"],"msg":"Input should be a valid UUID"},`+
+			`{"loc":["body","run_context","provider"],"msg":"Field\nrequired"}]}`)},
+			"422 Unprocessable Entity from " + login + ": body.server_id: Input should be a valid UUID; body.run_context.provider: Field required", 1, false},
+		{"plain text", []reply{status(400, "bad\nrequest", "Content-Type", "text/plain; charset=utf-8")},
+			"400 Bad Request from " + login + `: text/plain body (11 bytes) starting "bad request"`, 1, false},
+		{"no body", []reply{status(404, "")}, "404 Not Found from " + login, 1, false},
+		{"a page on every attempt", []reply{status(502, page, "Content-Type", "text/html")}, "502 Bad Gateway from " + login +
+			`, after 6 attempts: text/html body (over 65536 bytes) starting "<html><title>502 Bad Gateway</title>"`, 6, true},
+		{"unreachable", nil, login + " failed on 6 attempts; last error: dial tcp 127.0.0.1:80: connect: connection refused", 0, true},
+		{"cut short every time", []reply{cut(accepted[:20])}, login + " failed on 6 attempts; last error: read reply: unexpected EOF", 6, true},
+		{"over the size limit", []reply{status(202, `"`+strings.Repeat("a", MaxResponseBytes)+`"`)},
+			login + " failed on 1 attempt; last error: reply is larger than 16 MiB", 1, false},
+		{"not JSON", []reply{status(200, "<html>", "Content-Type", "text/html")},
+			"the API's reply to " + login + " is not JSON: invalid character '<' looking for beginning of value", 1, true},
+		{"a redirect within the origin", []reply{status(307, "", "Location", "HTTP://127.0.0.1.:8080/reoclo/moved"), status(202, accepted)}, "", 2, false},
+		{"a redirect to another origin", []reply{status(307, "", "Location", "http://127.0.0.1:9999/steal")}, login + " failed on 1 attempt; " +
+			"last error: refusing to follow a redirect from " + apiURL + " to http://127.0.0.1:9999/steal: the API key is only sent to api_url's origin", 1, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
-					w.Header().Set("Content-Type", tc.contentType)
-					w.WriteHeader(tc.status)
-					_, _ = io.WriteString(w, tc.body)
-				})
-				_, err := h.client.Login(t.Context(), t.Context(), loginReq())
-				require.EqualError(t, err, tc.want)
-				var e *Error
-				require.ErrorAs(t, err, &e)
-				assert.Equal(t, tc.status, e.StatusCode)
-				assert.Equal(t, 1, h.seen.count(), "exactly one request")
-				assert.False(t, Temporary(err))
-			})
-		})
-	}
-}
-
-func TestRetriesTransientFailures(t *testing.T) {
-	t.Run("503 twice then success", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
-				if n <= 2 {
-					jsonReply(w, 503, `{"detail":"busy"}`)
-					return
-				}
-				jsonReply(w, 202, accepted)
-			})
-			got, err := h.client.Login(t.Context(), t.Context(), loginReq())
-			require.NoError(t, err)
-			assert.Equal(t, "op-1", got.OperationID)
-			gaps := h.gaps()
-			require.Len(t, gaps, 2)
-			for i, gap := range gaps {
-				assertBackoff(t, i, gap)
-			}
-			for _, b := range h.seen.bodies {
-				assert.JSONEq(t, h.seen.bodies[0], b, "the body is sent whole on every attempt")
-			}
-			assert.Contains(t, h.log.all(), "POST /reoclo/api/automation/v1/registry-auth/login -> 503 (")
-			assert.Contains(t, h.log.all(), "-> 202 (")
-		})
-	})
-	t.Run("429 with Retry-After", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
-				if n == 1 {
-					w.Header().Set("Retry-After", "7")
-					jsonReply(w, 429, `{"detail":"slow down"}`)
-					return
-				}
-				jsonReply(w, 202, accepted)
-			})
-			_, err := h.client.Login(t.Context(), t.Context(), loginReq())
-			require.NoError(t, err)
-			assert.Equal(t, []time.Duration{7 * time.Second}, h.gaps())
-		})
-	})
-	t.Run("408, a dropped connection, a reply cut short", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
-				switch n {
-				case 1:
-					jsonReply(w, 408, `{"detail":"took too long"}`)
-				case 2:
-					conn, _, err := http.NewResponseController(w).Hijack()
+				h := newHarness(t, tc.replies...)
+				_, err := h.client.Login(t.Context(), t.Context(), loginReq)
+				if tc.want == "" {
 					require.NoError(t, err)
-					_ = conn.Close()
-				case 3:
-					cutShort(t, w, accepted[:20])
-				default:
-					jsonReply(w, 202, accepted)
+				} else {
+					require.EqualError(t, err, tc.want)
+					assert.Equal(t, tc.temp, Temporary(err))
 				}
+				assert.Len(t, h.requests, tc.n)
+				lines := strings.Join(h.lines, "\n")
+				assert.Regexp(t, `^(POST /reoclo/\S+ -> (\d{3}|error) \(\w+\)[^\n]*\n?)+$`, lines)
+				assert.NotContains(t, lines+fmt.Sprint(err), testKey)
 			})
-			_, err := h.client.Login(t.Context(), t.Context(), loginReq())
-			require.NoError(t, err)
-			assert.Equal(t, 4, h.seen.count())
-			assert.Contains(t, h.log.all(), "-> error (")
-		})
-	})
-	t.Run("persistent HTML 502 gives up with a short excerpt", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			page := "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>" + strings.Repeat("<p>nginx</p>\n", 2000) + "</body></html>"
-			h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
-				w.Header().Set("Content-Type", "text/html; charset=utf-8")
-				w.WriteHeader(http.StatusBadGateway)
-				_, _ = io.WriteString(w, page)
-			})
-			_, err := h.client.Login(t.Context(), t.Context(), loginReq())
-			require.Error(t, err)
-			assert.Equal(t, maxAttempts, h.seen.count())
-			for i, gap := range h.gaps() {
-				assertBackoff(t, i, gap)
-			}
-			msg := err.Error()
-			assert.Contains(t, msg, "502 Bad Gateway from POST "+apiURL+"/reoclo/api/automation/v1/registry-auth/login, after 6 attempts: ")
-			assert.Contains(t, msg, fmt.Sprintf(`text/html body (%d bytes) starting "<!DOCTYPE html><html><head><title>502 Bad Gateway</title>`, len(page)))
-			assert.Less(t, len(msg), 1000, "never the whole page")
-			assert.True(t, Temporary(err))
-		})
-	})
-	t.Run("replies cut short every time", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) { cutShort(t, w, accepted[:20]) })
-			_, err := h.client.Login(t.Context(), t.Context(), loginReq())
-			require.ErrorContains(t, err, "failed on 6 attempts; last error: read reply: unexpected EOF")
-			assert.Equal(t, maxAttempts, h.seen.count())
-			assert.True(t, Temporary(err))
-		})
-	})
-}
-
-// cutShort answers with a Content-Length larger than what it sends, then
-// drops the connection.
-func cutShort(t *testing.T, w http.ResponseWriter, body string) {
-	t.Helper()
-	conn, buf, err := http.NewResponseController(w).Hijack()
-	require.NoError(t, err)
-	_, _ = fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body)+100, body)
-	_ = buf.Flush()
-	_ = conn.Close()
-}
-
-func TestRedirects(t *testing.T) {
-	const other = "http://127.0.0.1:9999"
-	t.Run("to another origin is refused and carries nothing", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
-				w.Header().Set("Location", other+"/steal")
-				w.WriteHeader(http.StatusTemporaryRedirect)
-			})
-			_, err := h.client.Login(t.Context(), t.Context(), loginReq())
-			require.ErrorIs(t, err, errOtherOrigin)
-			assert.Contains(t, err.Error(), "refusing to follow a redirect from "+apiURL+" to "+other+"/steal: the API key is only sent to api_url's origin")
-			assert.Equal(t, 1, h.seen.count(), "not retried, and the other origin got no request at all")
-			assert.False(t, Temporary(err))
-		})
-	})
-	t.Run("within the origin is followed, within its attempt", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			h := newHarness(t, func(_ int, w http.ResponseWriter, r *http.Request) {
-				if r.URL.Path != "/reoclo/moved" {
-					w.Header().Set("Location", "/reoclo/moved")
-					w.WriteHeader(http.StatusTemporaryRedirect)
-					return
-				}
-				jsonReply(w, 503, `{"detail":"busy"}`)
-			})
-			_, err := h.client.Login(t.Context(), t.Context(), loginReq())
-			require.ErrorContains(t, err, "503 Service Unavailable from POST "+apiURL+"/reoclo/api/automation/v1/registry-auth/login, after 6 attempts")
-			assert.Equal(t, 2*maxAttempts, h.seen.count(), "each attempt and its redirect")
-			assert.Equal(t, "Bearer "+testKey, h.seen.requests[1].Header.Get("Authorization"))
-		})
-	})
-}
-
-// The reply is read through a limit, and what a large output keeps is
-// bounded: its start and its end, never the whole text.
-func TestReplySizes(t *testing.T) {
-	t.Run("over the limit", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			big := `{"operation_id":"op-1","status":"completed","result":{"exit_code":0,"stdout":"` + strings.Repeat("a", MaxResponseBytes) + `"}}`
-			h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) { jsonReply(w, 200, big) })
-			_, err := h.client.Operation(t.Context(), "op-1")
-			require.EqualError(t, err, "GET "+apiURL+"/reoclo/api/automation/v1/operations/op-1 failed on 1 attempt; last error: reply is larger than 16 MiB")
-			assert.Equal(t, 1, h.seen.count(), "not retried")
-			assert.False(t, Temporary(err))
-		})
-	})
-	t.Run("5 MB of output", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			line := "::set-output name=x::\"é\"\t\u2028y\\n\n"
-			text := strings.Repeat(line, 5<<20/len(line)) + "Error: denied: denied"
-			reply, err := json.Marshal(map[string]any{"operation_id": "op-1", "status": "failed",
-				"result": map[string]any{"exit_code": 1, "stdout": "", "stderr": text}})
-			require.NoError(t, err)
-			h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) { jsonReply(w, 200, string(reply)) })
-			op, err := h.client.Operation(t.Context(), "op-1")
-			require.NoError(t, err)
-			out := op.Result.Stderr
-			assert.True(t, strings.HasPrefix(text, out.Head))
-			assert.LessOrEqual(t, len(out.Head), MaxOutput)
-			assert.Greater(t, len(out.Head), MaxOutput*3/4)
-			assert.True(t, strings.HasSuffix(out.Tail, "\nError: denied: denied"))
-			assert.Less(t, len(out.Tail), 2*tailBytes)
-			assert.Greater(t, out.Size, len(text))
-			assert.Equal(t, Output{}, op.Result.Stdout)
-		})
-	})
-}
-
-// The login's soft stop (SIGINT): the attempt in flight gets its reply, no
-// new attempt is sent and a retry wait ends at once; the context still ends
-// everything at once.
-func TestLoginAfterTheSoftStop(t *testing.T) {
-	t.Run("the reply in flight is kept", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			soft, stop := context.WithCancelCause(t.Context())
-			h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
-				stop(errors.New("interrupted")) // the signal comes while the API answers
-				jsonReply(w, 202, accepted)
-			})
-			got, err := h.client.Login(t.Context(), soft, loginReq())
-			require.NoError(t, err)
-			assert.Equal(t, "op-1", got.OperationID)
-		})
-	})
-	t.Run("no retry after it", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			soft, stop := context.WithCancelCause(t.Context())
-			h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
-				stop(errors.New("interrupted"))
-				jsonReply(w, 503, `{"detail":"busy"}`)
-			})
-			start := time.Now()
-			_, err := h.client.Login(t.Context(), soft, loginReq())
-			require.EqualError(t, err, "interrupted (last attempt: 503 Service Unavailable)")
-			assert.Equal(t, 1, h.seen.count())
-			assert.Zero(t, time.Since(start), "no retry wait either")
-		})
-	})
-	t.Run("a retry wait ends at it", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			soft, stop := context.WithCancelCause(t.Context())
-			h := newHarness(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
-				w.Header().Set("Retry-After", "30")
-				jsonReply(w, 429, `{"detail":"slow down"}`)
-			})
-			time.AfterFunc(time.Second, func() { stop(errors.New("interrupted")) })
-			start := time.Now()
-			_, err := h.client.Login(t.Context(), soft, loginReq())
-			require.EqualError(t, err, "interrupted (last attempt: 429 Too Many Requests)")
-			assert.Equal(t, time.Second, time.Since(start))
-			assert.Equal(t, 1, h.seen.count())
-		})
-	})
-	t.Run("the context still ends it at once", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			ctx, cancel := context.WithCancelCause(t.Context())
-			release := make(chan struct{})
-			h := newHarness(t, func(_ int, _ http.ResponseWriter, r *http.Request) {
-				cancel(errors.New("terminated"))
-				select {
-				case <-release:
-				case <-r.Context().Done():
-				}
-			})
-			defer close(release)
-			_, err := h.client.Login(ctx, t.Context(), loginReq())
-			require.EqualError(t, err, "terminated")
-		})
-	})
-}
-
-// An API that never answers reads the same whether the attempts ran out or
-// the time did: the URL, the attempts and the last error.
-func TestUnreachableAPI(t *testing.T) {
-	base, _ := url.Parse(apiURL)
-	endpoint := apiURL + "/api/automation/v1/registry-auth/login"
-	t.Run("attempts ran out", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			start := time.Now()
-			c := New(base, testKey, Options{Transport: memnet.Refused()})
-			_, err := c.Login(t.Context(), t.Context(), loginReq())
-			assert.Regexp(t, `^POST `+endpoint+` failed on 6 attempts; last error: dial tcp [^;]*connection refused$`, err.Error())
-			took := time.Since(start)
-			assert.GreaterOrEqual(t, took, (125+250+500+1000+2000)*time.Millisecond, "five waits between six attempts")
-			assert.Less(t, took, (250+500+1000+2000+4000)*time.Millisecond)
-			assert.True(t, Temporary(err))
-		})
-	})
-	t.Run("time ran out", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			ctx, cancel := context.WithCancelCause(t.Context())
-			defer cancel(nil)
-			// The second retry wait starts by 250 ms and lasts at least 250 ms.
-			time.AfterFunc(300*time.Millisecond, func() { cancel(errors.New("timed out after 5s")) })
-			c := New(base, testKey, Options{Transport: memnet.Refused()})
-			_, err := c.Login(ctx, ctx, loginReq())
-			assert.Regexp(t, `^POST `+endpoint+` failed on 2 attempts \(timed out after 5s\); last error: dial tcp [^;]*connection refused$`, err.Error())
-		})
-	})
-	t.Run("a cancelled call is not called unreachable", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			ctx, cancel := context.WithCancelCause(t.Context())
-			time.AfterFunc(100*time.Millisecond, func() { cancel(fmt.Errorf("cancelled (received interrupt): %w", context.Canceled)) })
-			c := New(base, testKey, Options{Transport: memnet.Refused()})
-			_, err := c.Login(ctx, ctx, loginReq())
-			assert.True(t, strings.HasPrefix(err.Error(), "cancelled (received interrupt): context canceled (last attempt: dial tcp"), err.Error())
-			assert.ErrorIs(t, err, context.Canceled)
-		})
-	})
-}
-
-func TestDebugLinesNeverCarryTheKey(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		h := newHarness(t, func(n int, w http.ResponseWriter, _ *http.Request) {
-			if n == 1 {
-				jsonReply(w, 500, `{"detail":"oops"}`)
-				return
-			}
-			jsonReply(w, 401, `{"detail":"Invalid API key"}`)
-		})
-		_, err := h.client.Login(t.Context(), t.Context(), loginReq())
-		require.Error(t, err)
-		assert.NotEmpty(t, h.log.all())
-		assert.NotContains(t, h.log.all(), testKey)
-		assert.NotContains(t, h.log.all(), "Bearer")
-		assert.NotContains(t, err.Error(), testKey)
-	})
-}
-
-// The API key never goes to a proxy in clear: plain http and loopback hosts,
-// in any spelling, bypass the proxy whatever the environment says.
-func TestPlainHTTPAndLoopbackNeverUseAProxy(t *testing.T) {
-	var proxied seen
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		proxied.add(r)
-		jsonReply(w, 202, accepted)
-	}))
-	defer proxy.Close()
-	proxyURL, err := url.Parse(proxy.URL)
-	require.NoError(t, err)
-	env := http.ProxyURL(proxyURL) // as if HTTP(S)_PROXY were set and NO_PROXY did not match
-
-	rule := proxyFor(env)
-	for raw, direct := range map[string]bool{
-		"http://LOCALHOST:8080/x":  true,
-		"http://localhost.:8080/x": true,
-		"https://LocalHost/x":      true,
-		"https://127.0.0.1/x":      true,
-		"https://127.8.9.10:443/x": true,
-		"https://[::1]:8443/x":     true,
-		"http://api.example.com/x": true, // refused by config anyway; never proxied
-		"https://api.reoclo.com/x": false,
-	} {
-		t.Run(raw, func(t *testing.T) {
-			req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, raw, nil)
-			require.NoError(t, err)
-			got, err := rule(req)
-			require.NoError(t, err)
-			if direct {
-				assert.Nil(t, got)
-			} else {
-				assert.Equal(t, proxyURL, got)
-			}
 		})
 	}
+}
 
-	t.Run("through the client", func(t *testing.T) {
-		var seen seen
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			seen.add(r)
-			jsonReply(w, 202, accepted)
-		}))
-		defer srv.Close()
-		base, err := url.Parse(strings.Replace(srv.URL, "127.0.0.1", "LOCALHOST", 1))
+// Retries wait the policy's backoff, with jitter, or a 429's longer
+// Retry-After.
+func TestRetriesWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, status(503, busy), status(429, busy, "Retry-After", "7"), status(202, accepted))
+		_, err := h.client.Login(t.Context(), t.Context(), loginReq)
 		require.NoError(t, err)
-		c := New(base, testKey, Options{Transport: newHTTPTransport(env)})
-		_, err = c.Login(t.Context(), t.Context(), loginReq())
-		require.NoError(t, err)
-		assert.Equal(t, 1, seen.count(), "sent straight to the API")
-		assert.Equal(t, 0, proxied.count(), "the proxy saw nothing")
+		require.Len(t, h.at, 3)
+		assert.GreaterOrEqual(t, h.at[1], minRetryWait/2)
+		assert.Less(t, h.at[1], minRetryWait, "not go-retryablehttp's own backoff")
+		assert.Equal(t, 7*time.Second, h.at[2]-h.at[1])
 	})
+}
+
+// How a call ends with its contexts. The login's soft stop (SIGINT) lets
+// the attempt in flight answer, but sends no retry and ends a retry wait;
+// the context ends everything at once. An API that never answers reads the
+// same whether the attempts or the time ran out; a cancelled call is not
+// called unreachable.
+func TestCallsEndWithTheirContexts(t *testing.T) {
+	refused := "dial tcp 127.0.0.1:80: connect: connection refused"
+	interrupted, cancelled := errors.New("interrupted"), fmt.Errorf("cancelled (received interrupt): %w", context.Canceled)
+	tests := []struct {
+		name  string
+		reply reply         // nil: every connection refused
+		soft  bool          // the stop ends the soft context, not the call's
+		at    time.Duration // when the stop comes; 0: while the API answers
+		cause error
+		want  string // "": the reply is kept
+	}{
+		{"soft: the reply in flight is kept", status(202, accepted), true, 0, interrupted, ""},
+		{"soft: no retry after it", status(503, busy), true, 0, interrupted, "interrupted (last attempt: 503 Service Unavailable)"},
+		{"soft: a retry wait ends at it", status(429, busy, "Retry-After", "30"), true, time.Second, interrupted,
+			"interrupted (last attempt: 429 Too Many Requests)"},
+		{"the attempt in flight ends at once", func(http.ResponseWriter, *http.Request) { time.Sleep(time.Hour) },
+			false, 0, errors.New("terminated"), "terminated"},
+		{"time ran out", nil, false, 300 * time.Millisecond, errors.New("timed out after 5s"),
+			login + " failed on 2 attempts (timed out after 5s); last error: " + refused},
+		{"cancelled", nil, false, 100 * time.Millisecond, cancelled, "cancelled (received interrupt): context canceled (last attempt: " + refused + ")"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx, cancel := context.WithCancelCause(t.Context())
+				soft, stopSoft := context.WithCancelCause(ctx)
+				defer stopSoft(nil)
+				stop := func() { cancel(tc.cause) }
+				if tc.soft {
+					stop = func() { stopSoft(tc.cause) }
+				}
+				if tc.at > 0 {
+					time.AfterFunc(tc.at, stop)
+				}
+				h := newHarness(t) // refused
+				if tc.reply != nil {
+					h = newHarness(t, func(w http.ResponseWriter, r *http.Request) {
+						if tc.at == 0 {
+							stop()
+						}
+						tc.reply(w, r)
+					})
+				}
+				_, err := h.client.Login(ctx, soft, loginReq)
+				if tc.want == "" {
+					require.NoError(t, err)
+					return
+				}
+				require.EqualError(t, err, tc.want)
+				require.ErrorIs(t, err, tc.cause)
+				assert.Equal(t, tc.at, time.Since(h.start), "ended at the stop")
+				if tc.reply == nil {
+					assert.ErrorIs(t, err, syscall.ECONNREFUSED, "and to the last failure")
+				} else {
+					assert.Len(t, h.requests, 1, "no retry sent")
+				}
+			})
+		})
+	}
+}
+
+// An output is decoded bounded: a short one whole; of a long one only its
+// start, at most MaxOutput bytes, and its end, cut clear of escapes.
+func TestOutputIsBounded(t *testing.T) {
+	var r Result
+	short := strings.Repeat("a", MaxOutput+1) // short enough to decode whole
+	require.NoError(t, json.Unmarshal([]byte(`{"stdout":"`+short+`","stderr":null}`), &r))
+	assert.Equal(t, Result{Stdout: Output{Head: short[:MaxOutput], Tail: short, Size: len(short)}}, r)
+	require.Error(t, json.Unmarshal([]byte(`{"stdout":7}`), &r))
+
+	line := "::set-output name=x::\"é\"\t\u2028y\\n\n"
+	text := strings.Repeat(line, 5<<20/len(line)) + "Error: denied: denied"
+	raw, _ := json.Marshal(map[string]string{"stderr": text})
+	require.NoError(t, json.Unmarshal(raw, &r))
+	out := r.Stderr
+	assert.True(t, strings.HasPrefix(text, out.Head))
+	assert.InDelta(t, MaxOutput*7/8, len(out.Head), MaxOutput/8, "at most MaxOutput bytes, most of them")
+	assert.True(t, strings.HasSuffix(out.Tail, "\nError: denied: denied"))
+	assert.Less(t, len(out.Tail), 2*tailBytes)
+	assert.Greater(t, out.Size, len(text))
 }
