@@ -10,11 +10,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/reoclo/docker-auth/internal/testkit/binary"
@@ -95,8 +97,8 @@ func run(ctx context.Context, out io.Writer) error {
 				fmt.Fprint(out, line)
 			}
 		}
-		for k, v := range res.Outputs {
-			fmt.Fprintf(out, "  output %s=%s\n", k, v)
+		for _, k := range slices.Sorted(maps.Keys(res.Outputs)) {
+			fmt.Fprintf(out, "  output %s=%s\n", k, res.Outputs[k])
 		}
 		summary.WriteString(res.Summary)
 	}
