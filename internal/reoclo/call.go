@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -85,8 +86,13 @@ func (c *Client) do(ctx, soft context.Context, method, path string, in, out any)
 		},
 		// The wait happens here, where the soft stop ends it; the library's
 		// own timer then waits no more, and PrepareRetry stops the call.
+		// The call's deadline, not resp.Request's: that one is each attempt's.
 		Backoff: func(lo, hi time.Duration, n int, resp *http.Response) time.Duration {
-			_ = sleep(soft, retryWait(lo, hi, n, rand.Float64(), time.Now(), resp)) //nolint:gosec // jitter guards no secret
+			left := time.Duration(math.MaxInt64)
+			if deadline, ok := ctx.Deadline(); ok {
+				left = time.Until(deadline)
+			}
+			_ = sleep(soft, retryWait(lo, hi, n, rand.Float64(), left, resp)) //nolint:gosec // jitter guards no secret
 			return 0
 		},
 		PrepareRetry: func(*http.Request) error { return context.Cause(soft) },

@@ -46,17 +46,13 @@ func retryPolicy(ctx context.Context, resp *http.Response, err error) (bool, err
 
 // retryWait is the pause before retry attempt+1: doubling from lo to hi,
 // 50–100% of it as jitter in [0, 1) says (jobs retrying together spread
-// out), longer if a 429's or 503's Retry-After asks, capped by the deadline.
-func retryWait(lo, hi time.Duration, attempt int, jitter float64, now time.Time, resp *http.Response) time.Duration {
+// out), longer if a 429's or 503's Retry-After asks, at most left: the time
+// to the call's deadline.
+func retryWait(lo, hi time.Duration, attempt int, jitter float64, left time.Duration, resp *http.Response) time.Duration {
 	d := min(lo<<min(attempt, 16), hi)
 	d = d/2 + time.Duration(jitter*float64(d/2))
 	if resp != nil {
 		d = max(d, retryablehttp.DefaultBackoff(0, 0, 0, resp))
 	}
-	if resp != nil && resp.Request != nil {
-		if deadline, ok := resp.Request.Context().Deadline(); ok {
-			d = max(0, min(d, deadline.Sub(now)))
-		}
-	}
-	return d
+	return max(0, min(d, left))
 }

@@ -50,28 +50,26 @@ func TestRetryPolicy(t *testing.T) {
 // maxRetryWait, as the jitter draw says; a Retry-After lengthens the wait
 // but never shortens it; no wait runs past the call's deadline.
 func TestRetryWait(t *testing.T) {
-	now := time.Now()
-	reply := func(deadline time.Duration, retryAfter string) *http.Response {
-		ctx, cancel := context.WithDeadline(t.Context(), now.Add(deadline))
-		t.Cleanup(cancel)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1/", nil)
-		return &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {retryAfter}}, Request: req}
+	retryAfter := func(v string) *http.Response {
+		return &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {v}}}
 	}
-	const top = 0.999999
+	const top, hour = 0.999999, time.Hour
 	for _, tc := range []struct {
 		attempt int
 		jitter  float64
+		left    time.Duration
 		resp    *http.Response
 		want    time.Duration
 	}{
-		{0, 0, nil, 125 * time.Millisecond}, {0, top, nil, 250 * time.Millisecond}, {1, top, nil, 500 * time.Millisecond},
-		{2, 0, nil, 500 * time.Millisecond}, {5, top, nil, maxRetryWait}, {6, 0, nil, maxRetryWait / 2}, {1000, 0, nil, maxRetryWait / 2},
-		{0, 0, reply(time.Hour, "7"), 7 * time.Second},
-		{4, 0, reply(time.Hour, "1"), 2 * time.Second},
-		{0, 0, reply(3*time.Second, "60"), 3 * time.Second},
-		{0, 0, reply(-time.Second, "5"), 0},
+		{0, 0, hour, nil, 125 * time.Millisecond}, {0, top, hour, nil, 250 * time.Millisecond}, {1, top, hour, nil, 500 * time.Millisecond},
+		{2, 0, hour, nil, 500 * time.Millisecond}, {5, top, hour, nil, maxRetryWait}, {6, 0, hour, nil, maxRetryWait / 2},
+		{1000, 0, hour, nil, maxRetryWait / 2},
+		{0, 0, hour, retryAfter("7"), 7 * time.Second},
+		{4, 0, hour, retryAfter("1"), 2 * time.Second},
+		{0, 0, 3 * time.Second, retryAfter("60"), 3 * time.Second},
+		{0, 0, -time.Second, retryAfter("5"), 0},
 	} {
-		got := retryWait(minRetryWait, maxRetryWait, tc.attempt, tc.jitter, now, tc.resp)
+		got := retryWait(minRetryWait, maxRetryWait, tc.attempt, tc.jitter, tc.left, tc.resp)
 		assert.InDelta(t, tc.want, got, float64(10*time.Microsecond), "%+v", tc)
 	}
 }
