@@ -26,8 +26,11 @@ ARG TARGETOS TARGETARCH
 ARG VERSION=dev
 # One static binary; the post role and the logout step (logout/action.yml) are the same
 # file under other names (relative symlinks, so the final stage copies links, not binaries).
+# No -trimpath: Go then leaves -ldflags, and with it main.version, out of the binary's build
+# information, where the release's SBOM scanner reads the version from. The paths it keeps
+# are this stage's own (/src, /go/pkg/mod).
 RUN mkdir -p /out \
- && CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} go build -trimpath -buildvcs=false \
+ && CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} go build -buildvcs=false \
       -ldflags "-s -w -X main.version=${VERSION}" -o /out/docker-auth . \
  && ln -s docker-auth /out/docker-auth-post \
  && ln -s docker-auth /out/docker-auth-logout

@@ -35,7 +35,7 @@ lint:
 
 ## build: the static binary the image ships, with its post and logout names, in ./bin.
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o bin/docker-auth .
+	CGO_ENABLED=0 $(GO) build -buildvcs=false -ldflags "-s -w" -o bin/docker-auth .
 	ln -sf docker-auth bin/docker-auth-post
 	ln -sf docker-auth bin/docker-auth-logout
 

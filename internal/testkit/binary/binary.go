@@ -35,7 +35,7 @@ func Build(ctx context.Context, dir, version string) (string, error) {
 		return "", err
 	}
 	bin := filepath.Join(dir, Main)
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false",
+	cmd := exec.CommandContext(ctx, "go", "build", "-buildvcs=false",
 		"-ldflags", "-s -w -X main.version="+version, "-o", bin, ".")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")

@@ -46,5 +46,5 @@ func TestClassicBuilder(t *testing.T) {
 	assert.Equal(t, "linux/"+runtime.GOARCH, images[0].Os+"/"+images[0].Architecture)
 	assert.Equal(t, []string{"/docker-auth"}, images[0].Config.Entrypoint)
 	docker("export", "--output", image, docker("create", ref))
-	checkFiles(t, image)
+	checkFiles(t, image, "dev") // the Dockerfile's default VERSION
 }

@@ -2,6 +2,8 @@ package runnertest
 
 import (
 	"archive/tar"
+	"bytes"
+	"debug/buildinfo"
 	"encoding/json"
 	"errors"
 	"io"
@@ -55,18 +57,21 @@ func TestImage(t *testing.T) {
 	archive := filepath.Join(t.TempDir(), "image.tar")
 	_, err = s.podman(t.Context(), "export", "--output", archive, id)
 	require.NoError(t, err)
-	checkFiles(t, archive)
+	checkFiles(t, archive, version)
 }
 
 // checkFiles checks an exported image: /docker-auth is an executable, /docker-auth-post and
 // /docker-auth-logout are the same file under other names (a symlink to it or a hard link,
-// not a copy), and /etc/ssl/cert.pem is the CA bundle.
-func checkFiles(t *testing.T, archive string) {
+// not a copy), /etc/ssl/cert.pem is the CA bundle, and the binary's build information
+// records the version, where an SBOM scanner reads it (main.version in -ldflags, which Go
+// leaves out under -trimpath).
+func checkFiles(t *testing.T, archive, version string) {
 	t.Helper()
 	f, err := os.Open(archive)
 	require.NoError(t, err)
 	defer f.Close()
 	files := map[string]*tar.Header{}
+	var exe []byte
 	for tr := tar.NewReader(f); ; {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -74,6 +79,19 @@ func checkFiles(t *testing.T, archive string) {
 		}
 		require.NoError(t, err)
 		files[path.Clean("/" + h.Name)[1:]] = h
+		if files["docker-auth"] == h {
+			exe, err = io.ReadAll(tr)
+			require.NoError(t, err)
+		}
+	}
+	if info, err := buildinfo.Read(bytes.NewReader(exe)); assert.NoError(t, err, "/docker-auth's build information") {
+		ldflags := ""
+		for _, s := range info.Settings {
+			if s.Key == "-ldflags" {
+				ldflags = s.Value
+			}
+		}
+		assert.Contains(t, ldflags, "-X main.version="+version, "the version, for the SBOM")
 	}
 	bin, ca := files["docker-auth"], files["etc/ssl/cert.pem"]
 	assert.True(t, bin != nil && bin.Typeflag == tar.TypeReg && bin.Mode&0o111 != 0 && bin.Size > 0, "/docker-auth is an executable")
