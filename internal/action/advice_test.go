@@ -3,6 +3,7 @@ package action
 import (
 	"context"
 	"errors"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -17,7 +18,7 @@ func TestExplain(t *testing.T) {
 	}
 	unreachable := &reoclo.Error{Method: "POST", URL: "u", Attempts: 6, Err: errors.New("connection refused")}
 	cancelled := &reoclo.Error{Method: "POST", URL: "u", Attempts: 1, Err: errors.New("connection refused"),
-		Cause: &CancelledError{Signal: interrupt{}}}
+		Cause: &CancelledError{Signal: os.Interrupt}}
 	for err, want := range map[error]string{
 		status(401, `API says "Invalid API key"`): "the API key was refused: it is missing, invalid or expired; create a new automation key in Reoclo " +
 			`and update the secret (401 Unauthorized from POST u: API says "Invalid API key")`,

@@ -3,7 +3,10 @@ package action
 import (
 	"context"
 	"net/http"
+	"os"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -15,34 +18,8 @@ import (
 	"github.com/reoclo/docker-auth/internal/testkit/memnet"
 )
 
-// twoLevels returns a step's two stops as WithSignals gives them, with
-// functions that stand for the runner's SIGINT and SIGTERM.
-func twoLevels(t *testing.T) (ctx, hard context.Context, sigint, sigterm func()) {
-	t.Helper()
-	hard, cancelHard := context.WithCancelCause(context.Background())
-	ctx, cancel := context.WithCancelCause(hard)
-	t.Cleanup(func() { cancelHard(nil) })
-	return ctx, hard,
-		func() { cancel(&CancelledError{Signal: interrupt{}}) },
-		func() { cancelHard(&CancelledError{Signal: terminated{}}) }
-}
-
-type interrupt struct{}
-
-func (interrupt) String() string { return "interrupt" }
-func (interrupt) Signal()        {}
-
-type terminated struct{}
-
-func (terminated) String() string { return "terminated" }
-func (terminated) Signal()        {}
-
-// onLogin serves the fake API, calling f when a login request arrives; the
-// API then takes 10 ms to answer it.
-func (e *testEnv) onLogin(f func()) { e.onLoginAnswerAfter(10*time.Millisecond, f) }
-
-// onLoginAnswerAfter is onLogin with the API taking d to answer.
-func (e *testEnv) onLoginAnswerAfter(d time.Duration, f func()) {
+// onLogin calls f when a login request arrives; the API then takes d to answer.
+func (e *testEnv) onLogin(d time.Duration, f func()) {
 	e.transport = memnet.Serve(e.t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/registry-auth/login") {
 			f()
@@ -52,30 +29,68 @@ func (e *testEnv) onLoginAnswerAfter(d time.Duration, f func()) {
 	}))
 }
 
+// The soft stop comes at the first signal; the hard stop at SIGTERM, a
+// second SIGINT or the grace after the first; stop releases both.
+func TestSignalsInTwoLevels(t *testing.T) {
+	tests := []struct {
+		name          string
+		signals       []os.Signal // sent 2 s apart (the watch ends at the hard stop); none: stop is called
+		soft, hard    string
+		wantHardAfter time.Duration
+	}{
+		{"SIGINT alone: the hard stop comes after the grace", []os.Signal{os.Interrupt}, "cancelled (received interrupt)",
+			"cancelled (received interrupt, 7.5s ago)", Grace},
+		{"SIGINT twice", []os.Signal{os.Interrupt, os.Interrupt}, "cancelled (received interrupt)", "cancelled (received interrupt)", 2 * time.Second},
+		{"SIGTERM first stops everything", []os.Signal{syscall.SIGTERM}, "cancelled (received terminated)", "cancelled (received terminated)", 0},
+		{"stop releases", nil, "context canceled", "context canceled", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ch := make(chan os.Signal, 1)
+				ctx, hard, stop := watchSignals(context.Background(), ch, Grace)
+				start := time.Now()
+				for i, sig := range tc.signals {
+					time.AfterFunc(time.Duration(i)*2*time.Second, func() { ch <- sig })
+				}
+				if tc.signals == nil {
+					stop()
+				}
+				<-ctx.Done()
+				assert.Equal(t, time.Duration(0), time.Since(start), "soft at the first signal")
+				require.EqualError(t, context.Cause(ctx), tc.soft)
+				require.ErrorIs(t, context.Cause(ctx), context.Canceled)
+				<-hard.Done()
+				assert.Equal(t, tc.wantHardAfter, time.Since(start))
+				assert.EqualError(t, context.Cause(hard), tc.hard)
+			})
+		})
+	}
+}
+
 // A stop while the login request is in flight: its reply, when it comes
 // before the hard stop (SIGINT) or within loginLinger of it (SIGTERM, which
-// docker stop sends first), is saved for post, which undoes the login; main
-// then stops without polling.
+// docker stop sends first), is saved for post to undo; main stops unpolled.
 func TestMainStoppedWhileTheLoginIsInFlight(t *testing.T) {
 	for _, tc := range []struct {
-		name    string
-		sigterm bool
-		reply   time.Duration
-		want    string
+		name  string
+		sig   os.Signal
+		reply time.Duration
+		want  string
 	}{
-		{"SIGINT", false, 10 * time.Millisecond, "::error::cancelled (received interrupt) waiting for operation"},
-		{"SIGTERM, the reply in time", true, 1500 * time.Millisecond, "::error::cancelled (received terminated) waiting for operation"},
-		{"SIGTERM, the reply too late", true, 3 * time.Second, "::error::start the login: cancelled (received terminated)"},
+		{"SIGINT", os.Interrupt, 10 * time.Millisecond, "::error::cancelled (received interrupt) waiting for operation"},
+		{"SIGTERM, the reply in time", syscall.SIGTERM, 1500 * time.Millisecond, "::error::cancelled (received terminated) waiting for operation"},
+		{"SIGTERM, the reply too late", syscall.SIGTERM, 3 * time.Second, "::error::start the login: cancelled (received terminated)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newTestEnv(t)
-				ctx, hard, sigint, sigterm := twoLevels(t)
-				e.onLoginAnswerAfter(tc.reply, map[bool]func(){false: sigint, true: sigterm}[tc.sigterm])
+				e.onLogin(tc.reply, e.signal(tc.sig))
 				start := time.Now()
-				res := e.runStopped(ctx, hard, RoleMain, nil)
+				res := e.run(RoleMain, nil)
 				assert.Equal(t, 1, res.code)
 				assert.Contains(t, res.stdout, tc.want)
+				assert.NotContains(t, res.stdout, "raise timeout")
 				assert.LessOrEqual(t, time.Since(start), loginLinger, "within the runner's 2.5 s before SIGKILL")
 				if tc.reply > loginLinger {
 					assert.Zero(t, res.login)
@@ -91,80 +106,46 @@ func TestMainStoppedWhileTheLoginIsInFlight(t *testing.T) {
 	}
 }
 
-// SIGINT while post follows a logout the API accepted: the logout goes on
-// on the server, so post stops waiting at once and says so.
-func TestPostCancelledWhileTheLogoutRuns(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		e := newTestEnv(t)
-		state := loggedIn(t, e)
-		e.api.SetLogoutDuration(time.Minute)
-		ctx, hard, sigint, _ := twoLevels(t)
-		start := time.Now()
-		time.AfterFunc(time.Second, sigint)
-		post := e.runStopped(ctx, hard, RolePost, state)
-		assert.Equal(t, 0, post.code)
-		assert.Equal(t, time.Second, time.Since(start), "stopped at the SIGINT")
-		ops := e.api.Operations()
-		assert.Contains(t, post.stdout, "::warning::Not waiting for the logout of ghcr.io on server prod-api to finish: "+
-			"cancelled (received interrupt) while the logout (operation "+ops[len(ops)-1].ID+") ran on the server; "+
-			"the API accepted it, so it should finish there\n")
-		assert.Contains(t, post.summary, "| Logout sent | ghcr.io | prod-api |")
-	})
-}
-
-// SIGINT while post waits for a login still running: post keeps waiting,
-// within the grace, then logs out; a login that outlasts that is logged out
-// anyway; SIGTERM stops post at once.
-func TestPostCancelledWhileWaitingForTheLogin(t *testing.T) {
+// A cancelled post: SIGINT while it follows an accepted logout stops the wait
+// at once (the logout goes on on the server); SIGINT while it waits for a
+// login lets it wait within the grace, then log out; SIGTERM stops it at
+// once. The signal comes 80 ms in: between post's 2nd and 3rd poll.
+func TestPostCancelled(t *testing.T) {
+	const at = 80 * time.Millisecond
 	tests := []struct {
-		name        string
-		login       time.Duration
-		hard        bool
-		wantLogout  bool
-		wantWarning string
+		name      string
+		setup     setup
+		sig       os.Signal
+		within    time.Duration // post ends by then
+		want      string        // in post's log and summary, as assertPrinted takes it
+		loggedOut bool          // an hour later
 	}{
-		{"the login ends within the grace", 3 * time.Second, false, true, ""},
-		{"the login outlasts the grace", time.Minute, false, true, "did not finish (cancelled (received interrupt) waiting for operation"},
-		{"SIGTERM", 3 * time.Second, true, false, "cancelled before the logout was sent: cancelled (received terminated)"},
+		{"SIGINT while the logout runs", afterLogin(func(e *testEnv) { e.api.SetLogoutDuration(time.Minute) }), os.Interrupt, at,
+			"::warning::Not waiting for the logout of ghcr.io on server prod-api to finish: cancelled (received interrupt) while the " +
+				"logout (operation %s) ran on the server; the API accepted it, so it should finish there\n…| Logout sent | ghcr.io | prod-api |", true},
+		{"SIGINT, the login ends within the grace", afterMain(fakeapi.Credential{LoginDuration: 3 * time.Second}, "1"), os.Interrupt, Grace,
+			"Logged out of ghcr.io", true},
+		{"SIGINT, the login outlasts the grace", afterMain(fakeapi.Credential{LoginDuration: time.Minute}, "1"), os.Interrupt, Grace,
+			"::warning::The login operation …did not finish (cancelled (received interrupt) waiting for operation …Logged out of ghcr.io", false},
+		{"SIGTERM", afterMain(fakeapi.Credential{LoginDuration: 3 * time.Second}, "1"), syscall.SIGTERM, at, "::warning::Could not log out of " +
+			"ghcr.io on server " + serverID + ": cancelled before the logout was sent: cancelled (received terminated)", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newTestEnv(t)
-				e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: tc.login})
-				e.inputs["credential_id"] = otherCred
-				e.inputs["timeout"] = "1"
-				res := e.run(RoleMain, nil)
-				require.Contains(t, res.stdout, "timed out after 1s")
-
-				e.inputs["timeout"] = "120"
-				ctx, hard, sigint, sigterm := twoLevels(t)
+				state := tc.setup(t, e)
+				before := len(e.requests())
 				start := time.Now()
-				// Between post's second and third poll of the login.
-				time.AfterFunc(80*time.Millisecond, func() {
-					if tc.hard {
-						sigterm()
-					} else {
-						sigint()
-					}
-				})
-				post := e.runStopped(ctx, hard, RolePost, res.state)
+				time.AfterFunc(at, e.signal(tc.sig))
+				post := e.run(RolePost, state)
 				assert.Equal(t, 0, post.code)
-				reqs := e.requests()
-				if tc.wantLogout {
-					assert.Equal(t, logoutPath, reqs[len(reqs)-1])
-					assert.Contains(t, post.stdout, "Logged out of ghcr.io")
-					assert.Less(t, time.Since(start), 7500*time.Millisecond, "within the runner's grace")
-				} else {
-					assert.NotContains(t, reqs, logoutPath)
-				}
-				if tc.wantWarning != "" {
-					assert.Contains(t, post.stdout, tc.wantWarning)
-				} else {
-					assert.NotContains(t, post.stdout, "::warning")
-					time.Sleep(time.Hour)
-					assert.Empty(t, e.api.LoggedIn(), "the login ended before the logout")
-				}
+				assert.LessOrEqual(t, time.Since(start), tc.within)
+				e.assertPrinted(t, post.stdout+post.summary, tc.want)
+				assert.Equal(t, strings.Contains(tc.want, "::warning::"), strings.Contains(post.stdout, "::warning::"), "a warning")
+				assert.Equal(t, tc.sig == os.Interrupt, slices.Contains(e.requests()[before:], logoutPath), "a logout sent")
+				time.Sleep(time.Hour)
+				assert.Equal(t, tc.loggedOut, len(e.api.LoggedIn()) == 0)
 			})
 		})
 	}

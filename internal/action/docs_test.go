@@ -40,15 +40,6 @@ func TestTroubleshooting(t *testing.T) {
 		func(e *testEnv) string { // a state the step's main did not seal
 			return e.run(RolePost, map[string]string{stateKey: seal(loginState{ServerID: serverID}, "rca_other", "STATE_"+stateKey)}).stdout
 		},
-		func(e *testEnv) string {
-			e.setFile("GITHUB_STATE", "/dev/full")
-			return e.run(RoleMain, nil).stdout
-		},
-		func(e *testEnv) string {
-			e.api.AddCredential(fakeapi.Credential{ID: otherCred, RegistryURL: "ghcr.io\nx", RegistryType: "ghcr"})
-			e.inputs["credential_id"] = otherCred
-			return e.run(RoleMain, nil).stdout
-		},
 	} {
 		synctest.Test(t, func(t *testing.T) { printed = append(printed, run(newTestEnv(t))) })
 	}

@@ -7,11 +7,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/reoclo/docker-auth/internal/testkit/binary"
@@ -24,10 +26,16 @@ const (
 	serverID  = "6f1c2b8e-3d4a-4e5f-9a6b-7c8d9e0f1a2b"
 	ghcrCred  = "1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d"
 	otherCred = "3d4e5f60-7182-4c9d-8e1f-2a3b4c5d6e7f"
+
+	apiURL     = "http://127.0.0.1:8080" // memnet serves the fake API there, in memory
+	loginPath  = "POST /api/automation/v1/registry-auth/login"
+	logoutPath = "POST /api/automation/v1/registry-auth/logout"
+	opPrefix   = "GET /api/automation/v1/operations/"
 )
 
-// apiURL is where the tests' fake API lives; memnet serves it in memory.
-const apiURL = "http://127.0.0.1:8080"
+// runContextJSON is the run_context each request of a testEnv's steps sends.
+const runContextJSON = `{"provider": "github_actions", "repository": "acme/webshop", "workflow": "deploy", "trigger": "push",
+	"actor": "octocat", "sha": "0123456789abcdef0123456789abcdef01234567", "ref": "refs/heads/main"}`
 
 // testEnv is one job: a fake Reoclo API that knows the key, a server and a
 // ghcr.io credential (a 0.3 s login), and the runner's environment for the
@@ -40,18 +48,18 @@ type testEnv struct {
 	inputs    map[string]string
 	env       map[string]string
 	mu        sync.Mutex
-	// files replaces the path of a file command (GITHUB_STATE…) the step
-	// gets, from the moment setFile sets it: /dev/full makes a full disk.
-	files map[string]string
+	files     map[string]string // file commands setFile redirects, /dev/full for a full disk
+	// signals reach the running step as the runner's do (WithSignals).
+	signals chan os.Signal
 }
+
+// signal returns a function that sends sig to the running step.
+func (e *testEnv) signal(sig os.Signal) func() { return func() { e.signals <- sig } }
 
 // setFile makes the step's file command name write to path from now on.
 func (e *testEnv) setFile(name, path string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.files == nil {
-		e.files = map[string]string{}
-	}
 	e.files[name] = path
 }
 
@@ -62,45 +70,35 @@ func newTestEnv(t *testing.T) *testEnv {
 	api.AddServer(serverID, "prod-api")
 	api.AddCredential(fakeapi.Credential{ID: ghcrCred, RegistryURL: "ghcr.io", RegistryType: "ghcr", LoginDuration: 300 * time.Millisecond})
 	return &testEnv{
-		t: t, api: api, transport: memnet.Serve(t, api),
+		t: t, api: api, transport: memnet.Serve(t, api), files: map[string]string{}, signals: make(chan os.Signal, 2),
 		inputs: map[string]string{
 			"api_key": testKey, "server_id": serverID, "credential_id": ghcrCred,
 			"cleanup": "true", "api_url": apiURL, "timeout": "120",
 		},
 		env: map[string]string{
-			"GITHUB_ACTIONS": "true", "CI": "true", "GITHUB_REPOSITORY": "acme/webshop", "GITHUB_WORKFLOW": "deploy",
+			"GITHUB_ACTIONS": "true", "CI": "true", "GITHUB_ACTION": "login", "GITHUB_REPOSITORY": "acme/webshop", "GITHUB_WORKFLOW": "deploy",
 			"GITHUB_EVENT_NAME": "push", "GITHUB_ACTOR": "octocat", "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567",
 			"GITHUB_REF": "refs/heads/main", "GITHUB_RUN_ID": "4242", "GITHUB_RUN_ATTEMPT": "1", "GITHUB_JOB": "deploy", "GITHUB_RUN_NUMBER": "7",
 		},
 	}
 }
 
-// stepResult is what one run of the binary's role left behind.
+// stepResult is what one run of a role left behind; state as the runner
+// passes it to post, login its login key opened (Run checked, left out).
 type stepResult struct {
-	code    int
-	stdout  string
-	outputs map[string]string
-	// state is the step's state as the runner passes it to post (the last
-	// value of each key), login what its login key holds, opened (Run checked
-	// and left out).
-	state map[string]string
-	login loginState
-	// env is what the step wrote to GITHUB_ENV.
-	env     map[string]string
-	summary string
-	files   map[string][]byte
+	code                int
+	stdout, summary     string
+	outputs, state, env map[string]string
+	login               loginState
 }
 
-// run runs one role in-process with fresh file-command files, as the runner
-// gives each step. For the post role, state is the main step's.
+// run runs one role in-process with fresh file-command files and the two
+// stops WithSignals gives; state is what the runner passes to post. Every
+// run checks that the key is masked first, and never printed or written.
 func (e *testEnv) run(role Role, state map[string]string) *stepResult {
 	e.t.Helper()
-	return e.runStopped(context.Background(), context.Background(), role, state)
-}
-
-// runStopped is run with the two stops WithSignals would give.
-func (e *testEnv) runStopped(ctx, hard context.Context, role Role, state map[string]string) *stepResult {
-	e.t.Helper()
+	ctx, hard, stop := watchSignals(context.Background(), e.signals, Grace)
+	defer stop()
 	dir := e.t.TempDir()
 	vars := maps.Clone(e.env)
 	for k, v := range e.inputs {
@@ -109,11 +107,9 @@ func (e *testEnv) runStopped(ctx, hard context.Context, role Role, state map[str
 	for k, v := range state {
 		vars["STATE_"+k] = v
 	}
-	files := map[string]string{}
 	for _, name := range []string{"GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_ENV", "GITHUB_STEP_SUMMARY"} {
-		p := filepath.Join(dir, name)
-		require.NoError(e.t, os.WriteFile(p, nil, 0o600))
-		vars[name], files[name] = p, p
+		vars[name] = filepath.Join(dir, name)
+		require.NoError(e.t, os.WriteFile(vars[name], nil, 0o600))
 	}
 	argv0 := map[Role]string{RoleMain: "/docker-auth", RolePost: "/docker-auth-post", RoleLogout: "/docker-auth-logout"}[role]
 	var out bytes.Buffer
@@ -128,32 +124,48 @@ func (e *testEnv) runStopped(ctx, hard context.Context, role Role, state map[str
 	}
 	code := Run(ctx, hard, []string{argv0}, Deps{LookupEnv: lookup, Stdout: &out, Version: "test", Transport: e.transport})
 
-	res := &stepResult{code: code, stdout: out.String(), files: map[string][]byte{}}
-	for name, p := range files {
-		b, err := os.ReadFile(p)
-		require.NoError(e.t, err)
-		res.files[name] = b
+	res := &stepResult{code: code, stdout: out.String()}
+	key := e.inputs["api_key"]
+	if key != "" {
+		assert.True(e.t, strings.HasPrefix(res.stdout, "::add-mask::"+key+"\n"), "the key is masked first")
+		assert.Equal(e.t, 1, strings.Count(res.stdout, key), "the key is printed only to mask it")
 	}
-	res.outputs = parsePairs(e.t, res.files["GITHUB_OUTPUT"])
-	res.state = parsePairs(e.t, res.files["GITHUB_STATE"])
+	file := func(name string) string {
+		b, err := os.ReadFile(vars[name])
+		require.NoError(e.t, err)
+		assert.False(e.t, key != "" && bytes.Contains(b, []byte(key)), "the key in %s", name)
+		return string(b)
+	}
+	res.outputs, res.state, res.env = parsePairs(e.t, file("GITHUB_OUTPUT")), parsePairs(e.t, file("GITHUB_STATE")), parsePairs(e.t, file("GITHUB_ENV"))
+	res.summary = file("GITHUB_STEP_SUMMARY")
 	if v := res.state[stateKey]; v != "" {
 		var err error
-		res.login, err = open(v, e.inputs["api_key"], "STATE_"+stateKey)
+		res.login, err = open(v, key, "STATE_"+stateKey)
 		require.NoError(e.t, err)
 		require.Equal(e.t, "4242.1.deploy", res.login.Run, "state names the run that saved it")
 		res.login.Run = ""
 	}
-	res.env = parsePairs(e.t, res.files["GITHUB_ENV"])
-	res.summary = string(res.files["GITHUB_STEP_SUMMARY"])
 	return res
 }
 
 // parsePairs reads a file command file by the runner's rules.
-func parsePairs(t *testing.T, data []byte) map[string]string {
+func parsePairs(t *testing.T, data string) map[string]string {
 	t.Helper()
-	m, err := binary.ParseFileCommand(data)
+	m, err := binary.ParseFileCommand([]byte(data))
 	require.NoError(t, err, "the runner would reject this file:\n%s", data)
 	return m
+}
+
+// assertPrinted asserts that out holds want, in which %s stands for the ID
+// of the last operation the fake API started and "…" for any text.
+func (e *testEnv) assertPrinted(t *testing.T, out, want string) {
+	t.Helper()
+	id := ""
+	if ops := e.api.Operations(); len(ops) > 0 {
+		id = ops[len(ops)-1].ID
+	}
+	re := regexp.QuoteMeta(strings.ReplaceAll(want, "%s", id))
+	assert.Regexp(t, strings.ReplaceAll(re, "…", "(?s:.*?)"), out)
 }
 
 // requests returns "METHOD path" for each request the fake API received.
@@ -165,18 +177,9 @@ func (e *testEnv) requests() []string {
 	return out
 }
 
-const (
-	loginPath  = "POST /api/automation/v1/registry-auth/login"
-	logoutPath = "POST /api/automation/v1/registry-auth/logout"
-	opPrefix   = "GET /api/automation/v1/operations/"
-)
-
 // lookupIn looks variables up in vars.
 func lookupIn(vars map[string]string) func(string) (string, bool) {
-	return func(k string) (string, bool) {
-		v, ok := vars[k]
-		return v, ok
-	}
+	return func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
 }
 
 // cred makes c, a ghcr.io credential unless it says otherwise, the one the

@@ -2,6 +2,7 @@ package action
 
 import (
 	"io"
+	"maps"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -21,27 +22,19 @@ func TestInputsTellAbsentFromEmpty(t *testing.T) {
 	assert.Empty(t, in(config.InputCleanup), "set but empty stays empty, so validation refuses it")
 	assert.Equal(t, "7.5", in(config.InputTimeout), "trimmed as GetInput trims")
 	assert.Equal(t, "https://api.reoclo.com", in(config.InputAPIURL), "absent: action.yml's default")
-	assert.Equal(t, "rca_x", in(config.InputAPIKey))
 	assert.Empty(t, in(config.InputServerID), "absent, no default")
-
 }
 
+// envStateName gives each step id its own variable, never one act drops.
 func TestEnvStateName(t *testing.T) {
-	assert.Equal(t, "DOCKER_AUTH_STATE_login", envStateName("login"))
-	assert.Equal(t, "DOCKER_AUTH_STATE_0", envStateName("0"))
-	assert.Equal(t, "DOCKER_AUTH_STATE_ghcr_2Dlogin_5F2", envStateName("ghcr-login_2"))
-
-	ids := []string{"login", "Login", "LOGIN", "a-b", "a_b", "a_2Db", "a_2db", "a__b", "a", "a_", "_a", "0", "00",
-		"__reoclo_docker-auth", "INPUT_X", "input_x", "x.y", "ünï"}
 	seen := map[string]string{}
-	for _, id := range ids {
+	for _, id := range []string{"login", "Login", "LOGIN", "a-b", "a_b", "a_2Db", "a_2db", "a__b", "a", "a_", "_a", "0", "00",
+		"__reoclo_docker-auth", "INPUT_X", "input_x", "x.y", "ünï"} {
 		name := envStateName(id)
-		if other, dup := seen[name]; dup {
-			t.Errorf("%q and %q share the name %s", id, other, name)
-		}
+		assert.NotContains(t, seen, name, "%q and %q share a name", id, seen[name])
 		seen[name] = id
 		assert.NotContains(t, name, "INPUT_", "act drops variables whose name holds INPUT_")
-		assert.Regexp(t, `^[A-Za-z0-9_]+$`, name)
+		assert.Regexp(t, `^DOCKER_AUTH_STATE_[A-Za-z0-9_]+$`, name)
 	}
 }
 
@@ -113,130 +106,72 @@ func TestReadStateTrustsOnlyWhatMainSealed(t *testing.T) {
 }
 
 func TestRefusedLogin(t *testing.T) {
-	code := func(c int) *int { return &c }
-	tests := []struct {
-		status string
-		result *reoclo.Result
-		want   bool
-	}{
-		{reoclo.StatusFailed, &reoclo.Result{ExitCode: code(1)}, true},
-		{reoclo.StatusCompleted, &reoclo.Result{ExitCode: code(1)}, true},
-		{reoclo.StatusCompleted, &reoclo.Result{ExitCode: code(0)}, false},
-		{reoclo.StatusTimeout, &reoclo.Result{ExitCode: code(1)}, false},
-		{reoclo.StatusFailed, &reoclo.Result{}, false},
-		{reoclo.StatusFailed, nil, false},
-		{"running", &reoclo.Result{ExitCode: code(1)}, false},
-	}
-	for _, tc := range tests {
-		op := &reoclo.Operation{Status: tc.status, Result: tc.result}
-		assert.Equal(t, tc.want, refusedLogin(op), "%s %+v", tc.status, tc.result)
+	one, zero := 1, 0
+	for op, want := range map[*reoclo.Operation]bool{
+		{Status: reoclo.StatusFailed, Result: &reoclo.Result{ExitCode: &one}}:     true,
+		{Status: reoclo.StatusCompleted, Result: &reoclo.Result{ExitCode: &one}}:  true,
+		{Status: reoclo.StatusCompleted, Result: &reoclo.Result{ExitCode: &zero}}: false,
+		{Status: reoclo.StatusTimeout, Result: &reoclo.Result{ExitCode: &one}}:    false,
+		{Status: reoclo.StatusFailed, Result: &reoclo.Result{}}:                   false,
+		{Status: reoclo.StatusFailed}:                                             false,
+	} {
+		assert.Equal(t, want, refusedLogin(op), "%s %+v", op.Status, op.Result)
 	}
 }
 
-// actRunner makes e one of the runners built on act, running step id.
-func actRunner(e *testEnv, variable, id string) {
-	e.env[variable] = "true"
-	e.env["GITHUB_ACTION"] = id
-}
-
-func TestMainCopiesStateToGitHubEnvOnActRunners(t *testing.T) {
-	for _, variable := range []string{"ACT", "GITEA_ACTIONS", "FORGEJO_ACTIONS"} {
-		t.Run(variable, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				e := newTestEnv(t)
-				actRunner(e, variable, "ghcr-login")
-				res := e.run(RoleMain, nil)
-				require.Equal(t, 0, res.code, res.stdout)
-				require.Len(t, res.env, 1)
-				copied := res.env["DOCKER_AUTH_STATE_ghcr_2Dlogin"]
-				st, err := open(copied, testKey, envStateName("ghcr-login"))
-				require.NoError(t, err)
-				assert.Equal(t, "4242.1.deploy", st.Run)
-				st.Run = ""
-				assert.Equal(t, res.login, st)
-				assert.Contains(t, res.stdout, "::add-mask::"+copied, "act prints GITHUB_ENV's values")
-				assert.NotContains(t, string(res.files["GITHUB_ENV"])+string(res.files["GITHUB_STATE"]), testKey)
-			})
-		})
-	}
-	t.Run("not on GitHub's runner", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			e := newTestEnv(t)
-			e.env["GITHUB_ACTION"] = "login"
-			res := e.run(RoleMain, nil)
-			require.Equal(t, 0, res.code, res.stdout)
-			assert.NotEmpty(t, res.state)
-			assert.Empty(t, res.files["GITHUB_ENV"])
-		})
-	})
-	t.Run("not with cleanup false", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			e := newTestEnv(t)
-			actRunner(e, "ACT", "login")
-			e.inputs["cleanup"] = "false"
-			res := e.run(RoleMain, nil)
-			require.Equal(t, 0, res.code, res.stdout)
-			assert.Empty(t, res.files["GITHUB_ENV"])
-			assert.Empty(t, res.files["GITHUB_STATE"])
-		})
-	})
-}
-
-// TestActPostLogsOut is act's post step: no STATE_*, only the inputs given
-// under with:, the main step's GITHUB_ENV values in the environment.
-func TestActPostLogsOut(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		e := newTestEnv(t)
-		actRunner(e, "ACT", "login")
-		main := e.run(RoleMain, nil)
-		require.Equal(t, 0, main.code, main.stdout)
-		require.NotEmpty(t, e.api.LoggedIn())
-		for k, v := range main.env {
-			e.env[k] = v
-		}
-		delete(e.inputs, "cleanup")
-		delete(e.inputs, "timeout")
-		delete(e.inputs, "credential_id")
-		before := len(e.requests())
-
-		post := e.run(RolePost, nil)
-		assert.Equal(t, 0, post.code)
-		assert.Contains(t, post.stdout, "Logged out of ghcr.io")
-		assert.Equal(t, []string{logoutPath}, e.requests()[before:])
-		assert.Empty(t, e.api.LoggedIn())
-	})
-}
-
-func TestMainNoticeNamesTheLogoutStep(t *testing.T) {
+// On act-family runners main copies its state to GITHUB_ENV, masked, for
+// act's post step, which logs out from it, and says to add the logout step,
+// naming this step's outputs when its id is a workflow's.
+func TestMainOnActRunners(t *testing.T) {
 	tests := []struct {
 		variable, id, cleanup string
-		want                  string
+		copied, notice        string // "": none; in the notice, "…" stands for any text
 	}{
-		{"ACT", "login", "true", "::notice::act runs this action's post step, which logs out, only from v0.2.65 on. To be sure to log out, add a step"},
-		{"GITEA_ACTIONS", "login", "true", "::notice::Gitea Actions does not run this action's post step, so nothing logs out at the end of the job. To be sure"},
-		{"FORGEJO_ACTIONS", "login", "true", "::notice::Forgejo Actions does not run this action's post step"},
-		{"ACT", "0", "true", "steps.<id of this step>.outputs.registry_url"},
-		{"ACT", "login", "false", ""},
-		{"GITHUB_ACTIONS", "login", "true", ""},
+		{"ACT", "ghcr-login", "true", "DOCKER_AUTH_STATE_ghcr_2Dlogin", "::notice::act runs this action's post step, which logs out, " +
+			"only from v0.2.65 on. To be sure to log out, add a step…uses: reoclo/docker-auth/logout@v1…steps.ghcr-login.outputs.registry_url"},
+		{"GITEA_ACTIONS", "login", "true", "DOCKER_AUTH_STATE_login", "::notice::Gitea Actions does not run this action's post step, " +
+			"so nothing logs out at the end of the job. To be sure…registry_url: ${{ steps.login.outputs.registry_url }}"},
+		{"FORGEJO_ACTIONS", "login", "true", "DOCKER_AUTH_STATE_login", "::notice::Forgejo Actions does not run this action's post step"},
+		{"ACT", "0", "true", "DOCKER_AUTH_STATE_0", "::notice::…steps.<id of this step>.outputs.registry_url"},
+		{"ACT", "login", "false", "", ""},
+		{"GITHUB_ACTIONS", "login", "true", "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.variable+"/"+tc.id+"/cleanup "+tc.cleanup, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newTestEnv(t)
-				actRunner(e, tc.variable, tc.id)
+				e.env[tc.variable], e.env["GITHUB_ACTION"] = "true", tc.id
 				e.inputs["cleanup"] = tc.cleanup
 				res := e.run(RoleMain, nil)
 				require.Equal(t, 0, res.code, res.stdout)
-				if tc.want == "" {
-					assert.NotContains(t, res.stdout, "::notice")
+				assert.Equal(t, "ghcr.io", res.outputs["registry_url"])
+				assert.Equal(t, tc.variable == "GITEA_ACTIONS", e.api.Operations()[0].RunContext["provider"] == "gitea_actions")
+				assert.Equal(t, tc.cleanup == "true", len(res.state) > 0, "state only with cleanup")
+				assert.Equal(t, tc.notice != "", strings.Contains(res.stdout, "::notice"))
+				assert.LessOrEqual(t, strings.Count(res.stdout, "::notice"), 1)
+				e.assertPrinted(t, res.stdout, tc.notice)
+				if tc.copied == "" {
+					assert.Empty(t, res.env)
 					return
 				}
-				assert.Equal(t, 1, strings.Count(res.stdout, "::notice"), res.stdout)
-				assert.Contains(t, res.stdout, tc.want)
-				assert.Contains(t, res.stdout, "uses: reoclo/docker-auth/logout@v1")
-				if tc.id == "login" {
-					assert.Contains(t, res.stdout, "registry_url: ${{ steps.login.outputs.registry_url }}")
+				require.Len(t, res.env, 1)
+				st, err := open(res.env[tc.copied], testKey, tc.copied)
+				require.NoError(t, err)
+				assert.Equal(t, "4242.1.deploy", st.Run)
+				st.Run = ""
+				assert.Equal(t, res.login, st)
+				assert.Contains(t, res.stdout, "::add-mask::"+res.env[tc.copied], "act prints GITHUB_ENV's values")
+
+				// act's post step: no STATE_*, the inputs under with: only, main's GITHUB_ENV set.
+				maps.Copy(e.env, res.env)
+				for _, in := range []string{"cleanup", "timeout", "credential_id"} {
+					delete(e.inputs, in)
 				}
+				before := len(e.requests())
+				post := e.run(RolePost, nil)
+				assert.Contains(t, post.stdout, "Logged out of ghcr.io")
+				assert.Equal(t, []string{logoutPath}, e.requests()[before:], "main saw the login end: straight to the logout")
+				assert.Empty(t, e.api.LoggedIn())
 			})
 		})
 	}
