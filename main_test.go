@@ -2,16 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"log"
-	"math/big"
+	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -128,19 +122,23 @@ func TestCancelledBySignals(t *testing.T) {
 // rules), and nothing else is trusted.
 func TestPrivateCAThroughStepEnv(t *testing.T) {
 	j := newJob(t)
+	caPEM, config, err := binary.NewCA(net.IPv4(127, 0, 0, 1))
+	require.NoError(t, err)
+	otherPEM, _, err := binary.NewCA(net.IPv4(127, 0, 0, 1)) // stands for the image's bundle
+	require.NoError(t, err)
 	srv := httptest.NewUnstartedServer(j.api)
+	srv.TLS = config
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	j.url = srv.URL
 
 	dir := t.TempDir()
-	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
 	caDir, caFile, otherFile := filepath.Join(dir, "certs"), filepath.Join(dir, "bundle.pem"), filepath.Join(dir, "other.pem")
 	require.NoError(t, os.Mkdir(caDir, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(caDir, "reoclo-ca.pem"), caPEM, 0o644))
 	require.NoError(t, os.WriteFile(caFile, caPEM, 0o644))
-	require.NoError(t, os.WriteFile(otherFile, otherCA(t), 0o644)) // stands for the image's bundle
+	require.NoError(t, os.WriteFile(otherFile, otherPEM, 0o644))
 	for name, tc := range map[string]struct {
 		env map[string]string
 		ok  bool
@@ -165,20 +163,4 @@ func TestPrivateCAThroughStepEnv(t *testing.T) {
 			assert.Equal(t, "docker.io", main.Outputs["registry_url"])
 		})
 	}
-}
-
-// otherCA returns a self-signed CA certificate, PEM-encoded, unrelated to
-// httptest's.
-func otherCA(t *testing.T) []byte {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Other test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }

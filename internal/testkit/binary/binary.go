@@ -1,18 +1,30 @@
 // Package binary builds the docker-auth binary as the image does, with its
 // three names, and runs one of them as the GitHub runner runs a container
 // action's entry point: inputs as INPUT_*, fresh file-command files, the
-// main step's state back to post as STATE_*, a signal when cancelled. The
+// main step's state back to post as STATE_*, a signal when cancelled; and
+// NewCA makes a CA and a certificate for an API it talks to over TLS. The
 // end-to-end test, the demo and the benchmark use it.
 package binary
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -26,7 +38,7 @@ const (
 )
 
 // Build compiles the module's main package into dir as the Dockerfile does
-// (static, trimmed, stripped, version stamped) and links its other names to
+// (static, stripped, version stamped) and links its other names to
 // it, and returns the main entry point's path. It fails with the compiler's
 // output when the build fails.
 func Build(ctx context.Context, dir, version string) (string, error) {
@@ -54,9 +66,12 @@ func Build(ctx context.Context, dir, version string) (string, error) {
 // ModuleRoot returns the directory of the main module's go.mod.
 func ModuleRoot(ctx context.Context) (string, error) {
 	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
 	gomod := strings.TrimSpace(string(out))
-	if err != nil || gomod == "" || gomod == os.DevNull {
-		return "", fmt.Errorf("not inside the docker-auth module (go env GOMOD: %v)", err)
+	if gomod == "" || gomod == os.DevNull {
+		return "", errors.New("not inside the docker-auth module")
 	}
 	return filepath.Dir(gomod), nil
 }
@@ -106,62 +121,39 @@ func Run(ctx context.Context, dir string, s Step) (*Result, error) {
 	for k, v := range s.State {
 		env = append(env, "STATE_"+k+"="+v)
 	}
-	commands := []string{"GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_ENV", "GITHUB_STEP_SUMMARY"}
-	for _, name := range commands {
+	for _, name := range []string{"GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_ENV", "GITHUB_STEP_SUMMARY"} {
 		p := filepath.Join(files, name)
 		if err := os.WriteFile(p, nil, 0o600); err != nil {
 			return nil, err
 		}
 		env = append(env, name+"="+p)
 	}
-	cmd := exec.Command(s.Path) //nolint:gosec // the binary under test
+	cmd := exec.CommandContext(ctx, s.Path)
 	cmd.Env, cmd.Dir = env, files
+	cmd.Cancel = func() error { return cmd.Process.Signal(cmp.Or(s.Signal, os.Interrupt)) }
+	cmd.WaitDelay = 10 * time.Second // then it is killed
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	err = cmd.Run()
+	took := time.Since(start)
+	// Run fails with the exit status, or with ctx.Err() when a cancelled
+	// step exits 0: the Result says both.
+	if cmd.ProcessState == nil || err != nil && !errors.As(err, new(*exec.ExitError)) && !errors.Is(err, ctx.Err()) {
 		return nil, err
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	var waitErr error
-	select {
-	case waitErr = <-done:
-	case <-ctx.Done():
-		sig := s.Signal
-		if sig == nil {
-			sig = os.Interrupt
-		}
-		_ = cmd.Process.Signal(sig)
-		select {
-		case waitErr = <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			waitErr = <-done
-		}
-	}
-	res := &Result{Code: cmd.ProcessState.ExitCode(), Stdout: out.String(), Took: time.Since(start)}
-	var exit *exec.ExitError
-	if waitErr != nil && !errors.As(waitErr, &exit) {
-		return nil, waitErr
 	}
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		return nil, fmt.Errorf("%s died of %v:\n%s", s.Path, ws.Signal(), out.String())
 	}
-	read := func(name string) (map[string]string, error) {
-		b, err := os.ReadFile(filepath.Join(files, name))
+	res := &Result{Code: cmd.ProcessState.ExitCode(), Stdout: out.String(), Took: took}
+	for name, into := range map[string]*map[string]string{"GITHUB_OUTPUT": &res.Outputs, "GITHUB_STATE": &res.State, "GITHUB_ENV": &res.Env} {
+		data, err := os.ReadFile(filepath.Join(files, name))
+		if err == nil {
+			*into, err = ParseFileCommand(data)
+		}
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		return ParseFileCommand(b)
-	}
-	if res.Outputs, err = read("GITHUB_OUTPUT"); err == nil {
-		if res.State, err = read("GITHUB_STATE"); err == nil {
-			res.Env, err = read("GITHUB_ENV")
-		}
-	}
-	if err != nil {
-		return nil, err
 	}
 	summary, err := os.ReadFile(filepath.Join(files, "GITHUB_STEP_SUMMARY"))
 	res.Summary = string(summary)
@@ -192,18 +184,44 @@ func ParseFileCommand(data []byte) (map[string]string, error) {
 		if heredoc <= 0 || heredoc+2 == len(line) {
 			return nil, fmt.Errorf("line %d: neither name=value nor name<<DELIMITER: %q", i+1, line)
 		}
-		name, delim := line[:heredoc], line[heredoc+2:]
-		var value []string
-		for i++; ; i++ {
-			if i >= len(lines) {
-				return nil, fmt.Errorf("delimiter %q of %s is never closed", delim, name)
-			}
-			if lines[i] == delim {
-				break
-			}
-			value = append(value, lines[i])
+		name, delim, value := line[:heredoc], line[heredoc+2:], lines[i+1:]
+		end := slices.Index(value, delim)
+		if end < 0 {
+			return nil, fmt.Errorf("delimiter %q of %s is never closed", delim, name)
 		}
-		pairs[name] = strings.Join(value, "\n")
+		pairs[name], i = strings.Join(value[:end], "\n"), i+1+end
 	}
 	return pairs, nil
+}
+
+// NewCA makes a certificate authority on the spot and returns its
+// certificate (PEM), for a step's SSL_CERT_FILE or SSL_CERT_DIR, and a
+// server configuration with a certificate for ip that it signed: a TLS
+// listener's, or an httptest.Server's TLS before StartTLS.
+func NewCA(ip net.IP) (caPEM []byte, server *tls.Config, err error) {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "docker-auth test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: ip.String()}, IPAddresses: []net.IP{ip},
+		NotBefore: ca.NotBefore, NotAfter: ca.NotAfter, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, leaf, ca, &key.PublicKey, caKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
+	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+	return caPEM, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }

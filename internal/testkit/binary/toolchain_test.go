@@ -16,14 +16,12 @@ import (
 func TestGoModToolchainIsTheDockerfiles(t *testing.T) {
 	root, err := ModuleRoot(t.Context())
 	require.NoError(t, err)
-	gomod, err := os.ReadFile(filepath.Join(root, "go.mod"))
-	require.NoError(t, err)
-	dockerfile, err := os.ReadFile(filepath.Join(root, "Dockerfile"))
-	require.NoError(t, err)
-
-	toolchain := regexp.MustCompile(`(?m)^toolchain go(\S+)$`).FindSubmatch(gomod)
-	require.NotNil(t, toolchain, "go.mod has a toolchain line")
-	image := regexp.MustCompile(`(?m)^ARG GO_IMAGE=golang:([0-9][0-9.]*)-`).FindSubmatch(dockerfile)
-	require.NotNil(t, image, "the Dockerfile's default GO_IMAGE is golang:<version>-…")
-	assert.Equal(t, string(image[1]), string(toolchain[1]))
+	version := func(file, pattern string) string {
+		data, err := os.ReadFile(filepath.Join(root, file))
+		require.NoError(t, err)
+		m := regexp.MustCompile(pattern).FindSubmatch(data)
+		require.NotNil(t, m, "%s has no line %s", file, pattern)
+		return string(m[1])
+	}
+	assert.Equal(t, version("Dockerfile", `(?m)^ARG GO_IMAGE=golang:([0-9][0-9.]*)-`), version("go.mod", `(?m)^toolchain go(\S+)$`))
 }

@@ -2,7 +2,7 @@
 // docker-auth uses it: an http.Handler on the API's paths under APIPath
 // with JSON bodies and FastAPI-shaped errors, keys with scopes, servers,
 // credentials, operations that run for a set time, scripted faults
-// (faults.go) and a per-key rate limit (ratelimit.go).
+// (faults.go) and a per-key rate limit.
 //
 //	POST /api/automation/v1/registry-auth/login
 //	POST /api/automation/v1/registry-auth/logout
@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -54,6 +55,11 @@ type Scope struct{ Operations, Servers, Credentials []string }
 // AllScopes allows everything.
 func AllScopes() Scope { return Scope{[]string{Any}, []string{Any}, []string{Any}} }
 
+// allows tells whether a Scope's list allows v.
+func allows(list []string, v string) bool {
+	return slices.Contains(list, Any) || slices.Contains(list, v)
+}
+
 // Credential is a registry credential a login may name.
 type Credential struct {
 	ID, RegistryURL, RegistryType string // the registry values are sent as they are, hostile or not
@@ -82,11 +88,10 @@ type Logout struct {
 
 // Operation is an operation as Operations reports it.
 type Operation struct {
-	ID, Type, ServerID, ServerName, CredentialID, RegistryURL, RegistryType, Status string
-	Result                                                                          *Result // nil while running
-	RunID                                                                           string
-	RunContext                                                                      map[string]any
-	StartedAt, CompletedAt                                                          time.Time
+	ID, Type, ServerID, ServerName, CredentialID, RegistryURL, RegistryType, Status, RunID string
+	Result                                                                                 *Result // nil while running
+	RunContext                                                                             map[string]any
+	StartedAt, CompletedAt                                                                 time.Time
 }
 
 // Request is one request the server received.
@@ -94,21 +99,22 @@ type Request struct {
 	Method, Path string
 	Header       http.Header
 	Body         []byte
-	Status       int // 0 when a fault dropped it
+	Status       int
 	Time         time.Time
 }
 
 // Server is the fake API. Create it with New or NewWorld.
 type Server struct {
-	mu       sync.Mutex
-	keys     map[string]Scope
-	servers  map[string]string // ID -> name
-	creds    map[string]Credential
-	logout   Logout
-	ops      []*op
-	requests []Request
-	faults   map[Route][]*Fault
-	limiter  limiter
+	mu        sync.Mutex
+	keys      map[string]Scope
+	servers   map[string]string // ID -> name
+	creds     map[string]Credential
+	logout    Logout
+	ops       []*op
+	requests  []Request
+	faults    map[Route][]*Fault
+	rateLimit RateLimit
+	sent      map[string][]time.Time // per key, the requests still in rateLimit's window
 }
 
 // op is an operation and how it ends.
@@ -143,6 +149,22 @@ func (s *Server) SetLogout(l Logout) { s.locked(func() { s.logout = l }) }
 // SetLogoutDuration sets how long logouts started from now run.
 func (s *Server) SetLogoutDuration(d time.Duration) { s.locked(func() { s.logout.Duration = d }) }
 
+// RateLimit is a per-key request budget, as Reoclo gives each automation
+// key one (100 requests a minute by default): Limit requests in any Window;
+// with a Limit below 1, none is limited.
+type RateLimit struct {
+	Limit  int
+	Window time.Duration
+}
+
+// SetRateLimit limits every key to rl from now on: over it, a request gets
+// 429 {"detail": "Rate limit exceeded"} and a Retry-After of the whole
+// seconds until a slot frees, and does not count. Requests with no valid
+// key, and those a Fault answers, are not counted.
+func (s *Server) SetRateLimit(rl RateLimit) {
+	s.locked(func() { s.rateLimit, s.sent = rl, map[string][]time.Time{} })
+}
+
 func (s *Server) locked(f func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -160,9 +182,9 @@ func (s *Server) Requests() []Request {
 func (s *Server) Operations() []Operation {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Operation, len(s.ops))
+	out, now := make([]Operation, len(s.ops)), time.Now()
 	for i, o := range s.ops {
-		out[i] = o.at(time.Now())
+		out[i] = o.at(now)
 	}
 	return out
 }
@@ -181,30 +203,23 @@ func (o *op) at(now time.Time) Operation {
 // the successful logins and logouts that have ended, in the order they
 // ended. Servers logged in to none are left out.
 func (s *Server) LoggedIn() map[string][]string {
-	s.mu.Lock()
-	ended := slices.DeleteFunc(slices.Clone(s.ops), func(o *op) bool { return o.end.IsZero() || time.Now().Before(o.end) })
-	s.mu.Unlock()
-	slices.SortStableFunc(ended, func(a, b *op) int { return a.end.Compare(b.end) })
-	in := map[string]map[string]bool{}
+	ended := slices.DeleteFunc(s.Operations(), func(o Operation) bool { return o.Result == nil })
+	slices.SortStableFunc(ended, func(a, b Operation) int { return a.CompletedAt.Compare(b.CompletedAt) })
+	out := map[string][]string{}
 	for _, o := range ended {
-		if o.status != StatusCompleted || o.result.MissingExitCode || o.result.ExitCode != 0 {
+		if o.Status != StatusCompleted || o.Result.MissingExitCode || o.Result.ExitCode != 0 {
 			continue
 		}
-		if in[o.ServerID] == nil {
-			in[o.ServerID] = map[string]bool{}
+		in := slices.DeleteFunc(out[o.ServerID], func(r string) bool { return r == o.RegistryURL })
+		if o.Type == OpRegistryLogin {
+			in = append(in, o.RegistryURL)
 		}
-		in[o.ServerID][o.RegistryURL] = o.Type == OpRegistryLogin
+		out[o.ServerID] = in
 	}
-	out := map[string][]string{}
-	for server, registries := range in {
-		for r, yes := range registries {
-			if yes {
-				out[server] = append(out[server], r)
-			}
-		}
-		slices.Sort(out[server])
+	maps.DeleteFunc(out, func(_ string, in []string) bool { return len(in) == 0 })
+	for _, in := range out {
+		slices.Sort(in)
 	}
-	maps.DeleteFunc(out, func(_ string, r []string) bool { return len(r) == 0 })
 	return out
 }
 
@@ -214,26 +229,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	now := time.Now()
 	route, id := routeOf(r.Method, r.URL.Path)
-	f := s.fault(route)
-	var a answer
-	switch {
-	case f != nil && !f.Through:
-		a = f.answer()
-	case route == "":
-		a = detail(http.StatusNotFound, "Not Found")
-	default:
-		a = s.limit(r.Header, now, func() answer { return s.handle(route, id, r.Header, body, now) })
+	a, faulted := s.fault(route)
+	if !faulted {
+		a = s.handle(route, id, r.Header, body, now)
 	}
-	status := a.status
-	if f != nil && f.Drop {
-		status = 0
-	}
-	s.requests = append(s.requests, Request{r.Method, r.URL.Path, r.Header.Clone(), body, status, now})
+	s.requests = append(s.requests, Request{r.Method, r.URL.Path, r.Header.Clone(), body, a.status, now})
 	s.mu.Unlock()
-	if f != nil {
-		f.deliver(w, a)
-		return
-	}
 	a.write(w)
 }
 
@@ -251,12 +252,19 @@ func routeOf(method, path string) (Route, string) {
 	return "", ""
 }
 
-// handle answers a request on a route. s.mu is held.
+// handle answers a request on route ("": none). s.mu is held.
 func (s *Server) handle(route Route, id string, h http.Header, raw []byte, now time.Time) answer {
-	scope, ok := s.keys[bearer(h)]
+	if route == "" {
+		return detail(http.StatusNotFound, "Not Found")
+	}
+	key := bearer(h)
+	scope, ok := s.keys[key]
 	if !ok {
 		a := detail(http.StatusUnauthorized, "Invalid or expired API key")
 		a.header.Set("WWW-Authenticate", "Bearer")
+		return a
+	}
+	if a, over := s.overLimit(key, now); over {
 		return a
 	}
 	if route == RouteOperation {
@@ -278,18 +286,18 @@ func (s *Server) handle(route Route, id string, h http.Header, raw []byte, now t
 	if wantCred {
 		typ = OpRegistryLogin
 	}
-	if err := json.Unmarshal(raw, &b); err != nil || !isUUID(b.ServerID) || wantCred && !isUUID(b.CredentialID) ||
+	if err := json.Unmarshal(raw, &b); err != nil || !uuid.MatchString(b.ServerID) || wantCred && !uuid.MatchString(b.CredentialID) ||
 		!wantCred && b.RegistryURL == "" || b.RunContext == nil {
 		return reply(http.StatusUnprocessableEntity, map[string]any{"detail": []map[string]any{
 			{"type": "value_error", "loc": []string{"body"}, "msg": "Invalid request body"}}})
 	}
 	server, cred := strings.ToLower(b.ServerID), strings.ToLower(b.CredentialID)
 	switch {
-	case !slices.Contains(scope.Operations, Any) && !slices.Contains(scope.Operations, typ):
+	case !allows(scope.Operations, typ):
 		return detail(http.StatusForbidden, "Operation "+typ+" not in scope for this key")
-	case !slices.Contains(scope.Servers, Any) && !slices.Contains(scope.Servers, server):
+	case !allows(scope.Servers, server):
 		return detail(http.StatusForbidden, "Server not in scope for this key")
-	case wantCred && !slices.Contains(scope.Credentials, Any) && !slices.Contains(scope.Credentials, cred):
+	case wantCred && !allows(scope.Credentials, cred):
 		return detail(http.StatusForbidden, "Credential not in scope for this key")
 	case s.servers[server] == "":
 		return detail(http.StatusNotFound, "Server not found")
@@ -324,6 +332,26 @@ func (s *Server) handle(route Route, id string, h http.Header, raw []byte, now t
 	return reply(status, map[string]string{"operation_id": o.ID, "status": done.Status})
 }
 
+// overLimit counts a request with a valid key and returns false, or
+// returns the 429 answer when the key is over its limit. s.mu is held.
+func (s *Server) overLimit(key string, now time.Time) (answer, bool) {
+	rl, sent := s.rateLimit, s.sent[key]
+	if rl.Limit < 1 {
+		return answer{}, false
+	}
+	for len(sent) > 0 && now.Sub(sent[0]) >= rl.Window {
+		sent = sent[1:]
+	}
+	if len(sent) < rl.Limit {
+		s.sent[key] = append(sent, now)
+		return answer{}, false
+	}
+	s.sent[key] = sent
+	a := detail(http.StatusTooManyRequests, "Rate limit exceeded")
+	a.header.Set("Retry-After", strconv.Itoa(int((sent[0].Add(rl.Window).Sub(now)+time.Second-1)/time.Second)))
+	return a, true
+}
+
 // opJSON is o as GET /operations/{id} reports it.
 func opJSON(o Operation) map[string]any {
 	j := map[string]any{"operation_id": o.ID, "operation_type": o.Type, "server_id": o.ServerID, "server_name": o.ServerName,
@@ -341,8 +369,6 @@ func opJSON(o Operation) map[string]any {
 }
 
 var uuid = regexp.MustCompile(`^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$`)
-
-func isUUID(s string) bool { return uuid.MatchString(s) }
 
 func bearer(h http.Header) string {
 	scheme, key, _ := strings.Cut(h.Get("Authorization"), " ")
@@ -372,10 +398,8 @@ func reply(status int, v any) answer {
 func detail(status int, msg string) answer { return reply(status, map[string]string{"detail": msg}) }
 
 func (a answer) write(w http.ResponseWriter) {
-	for k, v := range a.header {
-		w.Header()[k] = v
-	}
-	w.Header().Set("Content-Length", fmt.Sprint(len(a.body)))
+	maps.Copy(w.Header(), a.header)
+	w.Header().Set("Content-Length", strconv.Itoa(len(a.body)))
 	w.WriteHeader(a.status)
 	_, _ = w.Write(a.body)
 }

@@ -1,7 +1,8 @@
 package fakeapi
 
 import (
-	"fmt"
+	"cmp"
+	"maps"
 	"net/http"
 )
 
@@ -18,19 +19,12 @@ const (
 // Forever is a Fault's Times when it answers every request from then on.
 const Forever = -1
 
-// Fault is a scripted answer that takes the place of a request's normal
-// handling, key checks included.
+// Fault is a scripted answer, Status and {"detail": "<status text>"}, that
+// takes the place of a request's normal handling, key checks included.
 type Fault struct {
-	Status      int    // 0: 500
-	Body        string // "": {"detail": "<status text>"}
-	ContentType string // "": application/json
-	Header      http.Header
-	Drop        bool // close the connection without an answer
-	Times       int  // how many requests it answers: 0 or 1 once, Forever
-	// Through handles the request normally and changes only how the
-	// answer is delivered: CutShort sends its headers, half its body and
-	// closes the connection, a reply cut off mid-body.
-	Through, CutShort bool
+	Status int // 0: 500
+	Header http.Header
+	Times  int // how many requests it answers: 0 or 1 once, Forever
 }
 
 // Script queues faults for route: the next requests on it get them, in
@@ -39,64 +33,25 @@ func (s *Server) Script(route Route, faults ...Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, f := range faults {
-		if f.Times == 0 {
-			f.Times = 1
-		}
+		f.Times = cmp.Or(f.Times, 1)
 		s.faults[route] = append(s.faults[route], &f)
 	}
 }
 
-// fault takes the fault that answers the next request on route. s.mu is held.
-func (s *Server) fault(route Route) *Fault {
+// fault takes the answer of the fault queued for the next request on
+// route, if there is one. s.mu is held.
+func (s *Server) fault(route Route) (answer, bool) {
 	q := s.faults[route]
 	if len(q) == 0 {
-		return nil
+		return answer{}, false
 	}
-	f := *q[0]
-	if q[0].Times > 0 {
-		if q[0].Times--; q[0].Times == 0 {
+	if f := q[0]; f.Times > 0 { // not Forever
+		if f.Times--; f.Times == 0 {
 			s.faults[route] = q[1:]
 		}
 	}
-	return &f
-}
-
-// answer is the fault's own answer.
-func (f *Fault) answer() answer {
-	status := f.Status
-	if status == 0 {
-		status = http.StatusInternalServerError
-	}
+	status := cmp.Or(q[0].Status, http.StatusInternalServerError)
 	a := detail(status, http.StatusText(status))
-	if f.Body != "" {
-		a.body = []byte(f.Body)
-	}
-	if f.ContentType != "" {
-		a.header.Set("Content-Type", f.ContentType)
-	}
-	for k, v := range f.Header {
-		a.header[k] = v
-	}
-	return a
-}
-
-// deliver writes a as the fault says: dropped, cut short or whole.
-func (f *Fault) deliver(w http.ResponseWriter, a answer) {
-	if !f.Drop && !f.CutShort {
-		a.write(w)
-		return
-	}
-	conn, buf, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler) // a recorder or HTTP/2: abort the stream
-	}
-	defer func() { _ = conn.Close() }()
-	if f.CutShort {
-		a.header.Set("Content-Length", fmt.Sprint(len(a.body)+100))
-		_, _ = fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\n", a.status, http.StatusText(a.status))
-		_ = a.header.Write(buf)
-		_, _ = buf.WriteString("\r\n")
-		_, _ = buf.Write(a.body[:len(a.body)/2])
-		_ = buf.Flush()
-	}
+	maps.Copy(a.header, q[0].Header)
+	return a, true
 }

@@ -8,11 +8,15 @@
 package main
 
 import (
+	"cmp"
 	"context"
-	"encoding/pem"
+	"crypto/tls"
 	"flag"
 	"fmt"
+	"io"
 	"maps"
+	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,13 +25,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
+	"github.com/reoclo/docker-auth/internal/reoclo"
 	"github.com/reoclo/docker-auth/internal/testkit/binary"
 	"github.com/reoclo/docker-auth/internal/testkit/fakeapi"
 )
@@ -37,6 +42,13 @@ const (
 	credID  = "0a1b2c3d-4e5f-4607-8819-2a3b4c5d6e7f"
 	timeBin = "/usr/bin/time" // GNU time: %M is the peak RSS in KiB
 	fast    = 300 * time.Millisecond
+)
+
+var (
+	runs    = flag.Int("runs", 10, "runs of the 0.3 s and 3 s login rows")
+	bigRuns = flag.Int("big-runs", 3, "runs of the 5 MB output rows")
+	badRuns = flag.Int("bad-runs", 20, "runs of the bad-input row")
+	long    = flag.Bool("long", true, "include the 30 s and 120 s logins (one run each)")
 )
 
 // row is one line of the table: one way of running the steps, repeated, and
@@ -57,28 +69,34 @@ type row struct {
 	maxRSS float64       // MB; 0 is 10
 }
 
-// sample is what one job (its main step, and its post step if any) measured.
-type sample struct {
-	step, slowest time.Duration // both steps' time; the slower step's
-	rssKiB        int64         // the larger peak RSS
-	err           error
-}
-
-// bench is what every run shares.
-type bench struct {
-	tmp, plain, secure, caFile string // tmp also holds the built entry points
-	wrapper                    string // runs an entry point under GNU time; "" without it
-	api                        atomic.Pointer[fakeapi.Server]
+// rows returns the table's rows, with the numbers of runs the flags give.
+func rows() []row {
+	big := strings.Repeat("time=\"2026-04-14T01:00:00Z\" level=warning msg=\"retrying: Get \\\"https://ghcr.io/v2/\\\": EOF\"\n", 5e6/80)
+	fail := fakeapi.Result{ExitCode: 1, Stdout: big, Stderr: "Error response from daemon: denied: denied\n"}
+	rs := []row{
+		{name: "login 0.3 s", runs: *runs, login: fast, under: 450 * time.Millisecond},
+		{name: "login 3 s", runs: *runs, login: 3 * time.Second, maxReq: 12},
+		{name: "login 0.3 s, TLS", runs: *runs, login: fast, tls: true, under: 450 * time.Millisecond},
+	}
+	if *long {
+		wait := map[string]string{"timeout": "180"}
+		rs = append(rs, row{name: "login 30 s", runs: 1, login: 30 * time.Second, inputs: wait, maxReq: 22},
+			row{name: "login 120 s", runs: 1, login: 120 * time.Second, inputs: wait, maxReq: 40})
+	}
+	return append(rs,
+		row{name: "5 MB output, login fails", runs: *bigRuns, login: fast, result: fail, code: 1, maxRSS: 24},
+		row{name: "5 MB output, login succeeds", runs: *bigRuns, login: fast, result: fakeapi.Result{Stdout: big + "Login Succeeded\n"}, maxRSS: 24},
+		row{name: "5 MB output, login fails, TLS", runs: *bigRuns, login: fast, result: fail, code: 1, tls: true, maxRSS: 24},
+		row{name: "bad input (no request)", runs: *badRuns, inputs: map[string]string{"server_id": "prod-api"}, code: 1},
+		row{name: "login 0.3 s + post, logout 0.2 s", runs: *runs, login: fast, post: true, logout: 200 * time.Millisecond, maxReq: 10},
+		row{name: "matrix: 8 jobs, 3 s login + post", runs: 1, login: 3 * time.Second, post: true, jobs: 8},
+	)
 }
 
 func main() {
-	runs := flag.Int("runs", 10, "runs of the 0.3 s and 3 s login rows")
-	bigRuns := flag.Int("big-runs", 3, "runs of the 5 MB output rows")
-	badRuns := flag.Int("bad-runs", 20, "runs of the bad-input row")
-	long := flag.Bool("long", true, "include the 30 s and 120 s logins (one run each)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, rows(*runs, *bigRuns, *badRuns, *long))
+	err := run(ctx)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -86,31 +104,14 @@ func main() {
 	}
 }
 
-// rows returns the table's rows, with the given numbers of runs.
-func rows(runs, bigRuns, badRuns int, long bool) []row {
-	big := strings.Repeat("time=\"2026-04-14T01:00:00Z\" level=warning msg=\"retrying: Get \\\"https://ghcr.io/v2/\\\": EOF\"\n", 5e6/80)
-	fail := fakeapi.Result{ExitCode: 1, Stdout: big, Stderr: "Error response from daemon: denied: denied\n"}
-	rs := []row{
-		{name: "login 0.3 s", runs: runs, login: fast, under: 450 * time.Millisecond},
-		{name: "login 3 s", runs: runs, login: 3 * time.Second, maxReq: 12},
-		{name: "login 0.3 s, TLS", runs: runs, login: fast, tls: true, under: 450 * time.Millisecond},
-	}
-	if long {
-		wait := map[string]string{"timeout": "180"}
-		rs = append(rs, row{name: "login 30 s", runs: 1, login: 30 * time.Second, inputs: wait, maxReq: 22},
-			row{name: "login 120 s", runs: 1, login: 120 * time.Second, inputs: wait, maxReq: 40})
-	}
-	return append(rs,
-		row{name: "5 MB output, login fails", runs: bigRuns, login: fast, result: fail, code: 1, maxRSS: 24},
-		row{name: "5 MB output, login succeeds", runs: bigRuns, login: fast, result: fakeapi.Result{Stdout: big + "Login Succeeded\n"}, maxRSS: 24},
-		row{name: "5 MB output, login fails, TLS", runs: bigRuns, login: fast, result: fail, code: 1, tls: true, maxRSS: 24},
-		row{name: "bad input (no request)", runs: badRuns, inputs: map[string]string{"server_id": "prod-api"}, code: 1},
-		row{name: "login 0.3 s + post, logout 0.2 s", runs: runs, login: fast, post: true, logout: 200 * time.Millisecond, maxReq: 10},
-		row{name: "matrix: 8 jobs, 3 s login + post", runs: 1, login: 3 * time.Second, post: true, jobs: 8},
-	)
+// bench is what every row shares.
+type bench struct {
+	tmp, caFile string      // tmp also holds the built entry points; caFile is the steps' CA bundle
+	tls         *tls.Config // the fake API's, with a certificate a CA in caFile signed
+	wrapper     string      // runs an entry point under GNU time; "" without it
 }
 
-func run(ctx context.Context, rows []row) error {
+func run(ctx context.Context) error {
 	fmt.Println("docker-auth benchmark: the built binary's steps against the fake Reoclo API on 127.0.0.1")
 	fmt.Println("machine:", machine())
 	tmp, err := os.MkdirTemp("", "docker-auth-bench-")
@@ -126,20 +127,15 @@ func run(ctx context.Context, rows []row) error {
 	if err != nil {
 		return err
 	}
-	b := &bench{tmp: tmp, caFile: filepath.Join(tmp, "ca.pem")}
-	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { b.api.Load().ServeHTTP(w, r) })
-	plain := httptest.NewServer(handler) // httptest listens on 127.0.0.1
-	defer plain.Close()
-	secure := httptest.NewUnstartedServer(handler)
-	secure.EnableHTTP2 = true
-	secure.StartTLS()
-	defer secure.Close()
-	b.plain, b.secure = plain.URL, secure.URL
 	// The image's roots are Debian's bundle, read once from /etc/ssl/cert.pem:
-	// here the host's bundle and httptest's throwaway self-signed CA.
+	// here the host's bundle and the fake API's CA.
+	caPEM, config, err := binary.NewCA(net.IPv4(127, 0, 0, 1))
+	if err != nil {
+		return err
+	}
+	b := &bench{tmp: tmp, caFile: filepath.Join(tmp, "ca.pem"), tls: config}
 	bundle, _ := os.ReadFile("/etc/ssl/certs/ca-certificates.crt")
-	bundle = append(bundle, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: secure.Certificate().Raw})...)
-	if err := os.WriteFile(b.caFile, bundle, 0o600); err != nil { //nolint:gosec // G703: our own temporary directory
+	if err := os.WriteFile(b.caFile, append(bundle, caPEM...), 0o600); err != nil { //nolint:gosec // G703: our own temporary directory
 		return err
 	}
 	// binary.Step cannot wrap the command, so a script runs it under GNU time,
@@ -159,7 +155,7 @@ func run(ctx context.Context, rows []row) error {
 	fmt.Fprintln(w, "| row\t| runs\t| step median\t| step p95\t| overhead median\t| requests\t| schedule\t| peak RSS\t|")
 	fmt.Fprintln(w, "| ---\t| ---\t| ---\t| ---\t| ---\t| ---\t| ---\t| ---\t|")
 	var verdicts []string
-	for _, r := range rows {
+	for _, r := range rows() {
 		fmt.Fprintf(os.Stderr, "%s ...\n", r.name)
 		res, err := b.row(ctx, r)
 		if err != nil {
@@ -185,6 +181,13 @@ type result struct {
 	loggedIn int // servers left logged in after a post step
 }
 
+// sample is what one job (its main step, and its post step if any) measured.
+type sample struct {
+	step, slowest time.Duration // both steps' time; the slower step's
+	rssKiB        int64         // the larger peak RSS
+	err           error
+}
+
 // row runs r r.runs times (the matrix: r.jobs jobs at once, once) against a
 // fresh fake API.
 func (b *bench) row(ctx context.Context, r row) (result, error) {
@@ -201,14 +204,21 @@ func (b *bench) row(ctx context.Context, r row) (result, error) {
 		servers[i] = fmt.Sprintf("5e0b1a7d-2c39-4d4e-8f5a-%012d", i)
 		api.AddServer(servers[i], "bench-"+strconv.Itoa(i))
 	}
-	b.api.Store(api)
+	srv := httptest.NewUnstartedServer(api) // on 127.0.0.1
+	srv.TLS, srv.EnableHTTP2 = b.tls, true
+	if r.tls {
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
+	defer srv.Close()
 	var res result
 	for range r.runs {
 		before := len(api.Requests())
 		jobs := make([]sample, len(servers))
 		var wg sync.WaitGroup
 		for i, server := range servers {
-			wg.Go(func() { jobs[i] = b.job(ctx, r, server) })
+			wg.Go(func() { jobs[i] = b.job(ctx, r, srv.URL, server) })
 		}
 		wg.Wait()
 		if r.jobs == 0 && jobs[0].err != nil {
@@ -228,12 +238,10 @@ func (b *bench) row(ctx context.Context, r row) (result, error) {
 	return res, nil
 }
 
-// job runs the main step on server, then the post step if r has one.
-func (b *bench) job(ctx context.Context, r row, server string) sample {
-	in := map[string]string{"api_key": apiKey, "server_id": server, "credential_id": credID, "api_url": b.plain}
-	if r.tls {
-		in["api_url"] = b.secure
-	}
+// job runs the main step on server against the API at url, then the post
+// step if r has one.
+func (b *bench) job(ctx context.Context, r row, url, server string) sample {
+	in := map[string]string{"api_key": apiKey, "server_id": server, "credential_id": credID, "api_url": url}
 	maps.Copy(in, r.inputs)
 	m, mainRSS, err := b.step(ctx, binary.Main, in, nil, r.tls, r.code)
 	if err != nil {
@@ -276,6 +284,92 @@ func (b *bench) step(ctx context.Context, entry string, in, state map[string]str
 	}
 	return res, kib, nil
 }
+
+// legend explains the table's columns.
+const legend = `step: process start to exit (through sh and GNU time), main + post where a row has a post step;
+overhead: step minus the login's (and logout's) time on the server; requests: as the fake API counted
+them, the most of any run (the matrix: all its jobs'); schedule: what reoclo.PollSchedule costs
+(per operation, 1 POST + the polls up to the first at or after its end); peak RSS: GNU time's %M,
+the largest of the runs (MB = 10^6 bytes). Medians and p95 are nearest-rank.
+`
+
+// tabulate writes r's line of the table and returns its targets' verdicts.
+func tabulate(w io.Writer, r row, res result, haveRSS bool) (verdicts []string) {
+	check := func(ok bool, format string, a ...any) {
+		verdicts = append(verdicts, judge(ok, r.name+": "+format, a...))
+	}
+	var steps []time.Duration
+	var slowest time.Duration
+	var rssKiB int64
+	for _, s := range res.samples {
+		if s.err != nil {
+			verdicts = append(verdicts, "FAIL  "+r.name+": "+s.err.Error())
+			continue
+		}
+		steps, slowest, rssKiB = append(steps, s.step), max(slowest, s.slowest), max(rssKiB, s.rssKiB)
+	}
+	median, p95 := percentile(steps, 0.5), percentile(steps, 0.95)
+	p95Cell, over, sched, rss := "–", "–", "–", "SKIP"
+	if len(steps) > 1 {
+		p95Cell = ms(p95)
+	}
+	if r.login > 0 {
+		n := scheduleRequests(r.login)
+		if r.post {
+			n += scheduleRequests(r.logout)
+		}
+		over, sched = ms(median-r.login-r.logout), fmt.Sprint(max(r.jobs, 1)*n)
+	}
+	if mb, limit := float64(rssKiB)*1024/1e6, cmp.Or(r.maxRSS, 10); haveRSS {
+		rss = fmt.Sprintf("%.1f MB", mb)
+		check(mb <= limit, "peak RSS %.1f MB ≤ %.0f MB", mb, limit)
+	}
+	fmt.Fprintf(w, "| %s\t| %d\t| %s\t| %s\t| %s\t| %d\t| %s\t| %s\t|\n", r.name, len(res.samples), ms(median), p95Cell, over, res.requests, sched, rss)
+
+	if limit := r.login + min(r.login/4+150*time.Millisecond, 5*time.Second); r.login > 0 && !r.post {
+		check(p95 <= limit, "step p95 %s ≤ %s (login + 25%% + 150 ms, ≤ login + 5 s)", ms(p95), ms(limit))
+	}
+	if r.under > 0 {
+		check(p95 <= r.under, "step p95 %s ≤ %s", ms(p95), ms(r.under))
+	}
+	if r.maxReq > 0 {
+		check(res.requests <= r.maxReq, "requests %d ≤ %d", res.requests, r.maxReq)
+	}
+	if r.jobs > 0 {
+		check(len(steps) == r.jobs && res.loggedIn == 0, "%d of %d jobs succeeded, %d servers left logged in; %d requests in all, %d answered 429, slowest step %s",
+			len(steps), r.jobs, res.loggedIn, res.requests, res.r429, ms(slowest))
+	}
+	return verdicts
+}
+
+// judge returns a target's verdict line.
+func judge(ok bool, format string, a ...any) string {
+	if ok {
+		return "PASS  " + fmt.Sprintf(format, a...)
+	}
+	return "FAIL  " + fmt.Sprintf(format, a...)
+}
+
+// scheduleRequests is what reoclo.PollSchedule costs an operation that ends d
+// after it starts: 1 POST, then the polls up to and including the first at or
+// after d. An operation that ends at once (d = 0) needs the POST alone.
+func scheduleRequests(d time.Duration) int {
+	if d == 0 {
+		return 1
+	}
+	return 2 + slices.IndexFunc(reoclo.PollSchedule(d+time.Minute), func(at time.Duration) bool { return at >= d })
+}
+
+// percentile is the nearest-rank p-quantile of ds (0 < p ≤ 1), 0 for none.
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(ds))
+	return s[int(math.Ceil(p*float64(len(s))))-1]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/1e6) }
 
 // machine describes where the figures come from.
 func machine() string {

@@ -54,7 +54,7 @@ func run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	api := fakeapi.NewWorld(demoKey)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := new(net.ListenConfig).Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}

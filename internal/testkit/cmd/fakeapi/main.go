@@ -14,19 +14,12 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
 	"log"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -34,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/reoclo/docker-auth/internal/testkit/binary"
 	"github.com/reoclo/docker-auth/internal/testkit/fakeapi"
 )
 
@@ -67,14 +61,14 @@ func run(ctx context.Context, addr, key, caFile, urlFile string) error {
 	}
 	url := "http://" + ln.Addr().String()
 	if caFile != "" {
-		caPEM, cert, err := newCert(ip)
+		caPEM, config, err := binary.NewCA(ip)
 		if err != nil {
 			return fmt.Errorf("make a certificate for %s: %w", ip, err)
 		}
 		if err := os.WriteFile(caFile, caPEM, 0o644); err != nil {
 			return fmt.Errorf("write the CA certificate: %w", err)
 		}
-		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		ln = tls.NewListener(ln, config)
 		url = "https://" + ln.Addr().String()
 	}
 
@@ -83,7 +77,7 @@ func run(ctx context.Context, addr, key, caFile, urlFile string) error {
 	mux.Handle("/", api)
 	mux.HandleFunc("GET /_fake/report", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(newReport(api))
+		_ = json.NewEncoder(w).Encode(report(api))
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	context.AfterFunc(ctx, func() { _ = srv.Close() })
@@ -104,74 +98,18 @@ func run(ctx context.Context, addr, key, caFile, urlFile string) error {
 	return nil
 }
 
-// report is what GET /_fake/report answers.
-type report struct {
-	// Logouts counts the logout requests the API accepted (2xx), by registry.
-	Logouts map[string]int `json:"logouts"`
-	// LoggedIn is Server.LoggedIn: server ID -> registries it is logged in to.
-	LoggedIn map[string][]string `json:"logged_in"`
-	Requests []request           `json:"requests"`
-}
-
-// request is one request the fake answered, as the report lists it.
-type request struct {
-	Time   string `json:"time"`
-	Method string `json:"method"`
-	Path   string `json:"path"`
-	Status int    `json:"status"`
-}
-
-// newReport returns what api has seen so far.
-func newReport(api *fakeapi.Server) report {
-	r := report{Logouts: map[string]int{}, LoggedIn: api.LoggedIn(), Requests: []request{}}
-	for _, req := range api.Requests() {
-		r.Requests = append(r.Requests, request{req.Time.Format("15:04:05.000"), req.Method, req.Path, req.Status})
-		if req.Method != http.MethodPost || req.Path != fakeapi.APIPath+"/registry-auth/logout" || req.Status/100 != 2 {
-			continue
-		}
-		var body struct {
-			RegistryURL string `json:"registry_url"`
-		}
-		if json.Unmarshal(req.Body, &body) == nil {
-			r.Logouts[body.RegistryURL]++
+// report is what GET /_fake/report answers: the logouts the API accepted
+// (answered 2xx), counted by registry; Server.LoggedIn (server ID ->
+// registries it is logged in to); and every request.
+func report(api *fakeapi.Server) map[string]any {
+	logouts, requests := map[string]int{}, []map[string]any{}
+	for _, o := range api.Operations() {
+		if o.Type == fakeapi.OpRegistryLogout {
+			logouts[o.RegistryURL]++
 		}
 	}
-	return r
-}
-
-// newCert returns the certificate (PEM) of a CA made on the spot and a
-// server certificate for ip that the CA signed.
-func newCert(ip net.IP) (caPEM []byte, cert tls.Certificate, err error) {
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, cert, err
+	for _, r := range api.Requests() {
+		requests = append(requests, map[string]any{"time": r.Time.Format("15:04:05.000"), "method": r.Method, "path": r.Path, "status": r.Status})
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, cert, err
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "docker-auth e2e fake API CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		return nil, cert, err
-	}
-	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		return nil, cert, err
-	}
-	der, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: ip.String()}, IPAddresses: []net.IP{ip},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}, ca, &key.PublicKey, caKey)
-	if err != nil {
-		return nil, cert, err
-	}
-	caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
-	return caPEM, tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+	return map[string]any{"logouts": logouts, "logged_in": api.LoggedIn(), "requests": requests}
 }
