@@ -46,8 +46,7 @@ type LogoutAccepted struct {
 	Status      string `json:"status"`
 }
 
-// Operation is what GET /operations/{id} reports, as far as the action
-// reads it.
+// Operation is what GET /operations/{id} reports, as far as the action reads.
 type Operation struct {
 	OperationID string  `json:"operation_id"`
 	ServerID    string  `json:"server_id"`
@@ -63,11 +62,6 @@ type Result struct {
 	Stderr   Output `json:"stderr"`
 }
 
-// isTerminal reports whether an operation in this status will change no more.
-func isTerminal(status string) bool {
-	return status == StatusCompleted || status == StatusFailed || status == StatusTimeout
-}
-
 // Succeeded reports whether the operation finished and its command exited 0.
 // A missing exit code is a failure.
 func (o *Operation) Succeeded() bool {
@@ -80,9 +74,7 @@ func (o *Operation) Succeeded() bool {
 type Output struct {
 	Head string // the start, at most MaxOutput bytes: all of a short text
 	Tail string // the end, about 4 KiB: all of a short text
-	// Size is the text's length, or, when it was too long to keep whole,
-	// that of its JSON form, about as long.
-	Size int
+	Size int    // the text's length, or that of its JSON form (about as long) when too long to keep whole
 }
 
 // MaxOutput is how much of an output's start Output keeps; tailBytes, of a
@@ -93,8 +85,7 @@ const (
 )
 
 // UnmarshalJSON implements json.Unmarshaler. A short text is decoded whole;
-// of a long one, only its start and its end, each from a cut of the JSON
-// string that encoding/json takes: the text is never held whole.
+// of a long one only its start and its end (part): it is never held whole.
 func (o *Output) UnmarshalJSON(raw []byte) error {
 	if len(raw) <= MaxOutput+tailBytes || raw[0] != '"' {
 		var s *string // null leaves the output empty; other kinds get the library's error

@@ -25,33 +25,18 @@ const (
 
 var errTooLarge = fmt.Errorf("reply is larger than %d MiB", MaxResponseBytes>>20)
 
-// attempts is what one call's attempts came to, as go-retryablehttp's hooks
-// report them, one at a time.
-type attempts struct {
-	n       int   // attempts begun
-	status  int   // the last error status, or 0
-	last    error // how the last attempt failed: a connection error or its error status
-	retry   bool  // the retry policy's decision on the last attempt
-	stopped bool  // the soft stop kept a retry from being sent
-	reply   []byte
-}
-
 // do sends one call on ctx, retried under retryPolicy, and decodes a 2xx
-// reply into out. Once soft ends (ctx but for the login) no new attempt is
+// reply as a T. Once soft ends (ctx but for the login) no new attempt is
 // sent and a retry wait ends; an attempt in flight still gets its reply.
-func (c *Client) do(ctx, soft context.Context, method, path string, in, out any) error {
-	u := c.endpoint(path)
+func do[T any](ctx, soft context.Context, c *Client, method, path string, in *Request) (*T, error) {
+	u := c.api + path
 	var body any
 	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("encode %s %s: %w", method, u, err)
-		}
-		body = b
+		body, _ = json.Marshal(in) // a Request, all strings, always encodes
 	}
 	req, err := retryablehttp.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
-		return fmt.Errorf("build %s %s: %w", method, u, err)
+		return nil, fmt.Errorf("build %s %s: %w", method, u, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.key)
 	req.Header.Set("Accept", "application/json")
@@ -59,11 +44,12 @@ func (c *Client) do(ctx, soft context.Context, method, path string, in, out any)
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	var a attempts
+	e := &Error{Method: method, URL: u, Attempts: 1} // the hooks fill it in as the attempts go
+	var reply []byte
 	// A 2xx body is read inside the retry loop: a reply cut short is retried.
 	req.SetResponseHandler(func(resp *http.Response) (err error) {
 		if resp.StatusCode/100 == 2 {
-			a.reply, err = readBody(resp.Body, resp.ContentLength)
+			reply, err = readBody(resp.Body, resp.ContentLength)
 		}
 		return err
 	})
@@ -72,17 +58,23 @@ func (c *Client) do(ctx, soft context.Context, method, path string, in, out any)
 		RetryWaitMin:   minRetryWait,
 		RetryWaitMax:   maxRetryWait,
 		RetryMax:       maxAttempts - 1,
-		RequestLogHook: func(_ retryablehttp.Logger, _ *http.Request, i int) { a.n = i + 1 },
+		RequestLogHook: func(_ retryablehttp.Logger, _ *http.Request, i int) { e.Attempts = i + 1 },
 		CheckRetry: func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+			var uerr *url.Error // net/http's: it repeats the method and URL, which Error names
 			switch {
 			case err == nil && resp.StatusCode/100 != 2:
-				a.status, a.last = resp.StatusCode, fmt.Errorf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
-			case err != nil && ctx.Err() == nil: // a failure ctx caused says nothing of the API
-				a.last = unwrapURLError(err)
+				e.StatusCode, e.Err = resp.StatusCode, fmt.Errorf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+			case ctx.Err() != nil: // a failure ctx caused says nothing of the API
+			case errors.As(err, &uerr):
+				e.Err = uerr.Err
+			case err != nil:
+				e.Err = err
 			}
-			a.retry, err = retryPolicy(ctx, resp, err)
-			a.stopped = a.retry && soft.Err() != nil
-			return a.retry && !a.stopped, err
+			e.Temporary, err = retryPolicy(ctx, resp, err)
+			if e.Temporary && soft.Err() != nil {
+				return false, context.Cause(soft) // the soft stop ends the call, even on its last attempt
+			}
+			return e.Temporary, err
 		},
 		// The wait happens here, where the soft stop ends it; the library's
 		// own timer then waits no more, and PrepareRetry stops the call.
@@ -98,33 +90,28 @@ func (c *Client) do(ctx, soft context.Context, method, path string, in, out any)
 		PrepareRetry: func(*http.Request) error { return context.Cause(soft) },
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 	}).Do(req)
-	e := &Error{Method: method, URL: u, StatusCode: a.status, Attempts: max(a.n, 1), Err: a.last, Temporary: a.retry}
 	if resp != nil {
 		defer func() { _ = resp.Body.Close() }()
 	}
+	// Any other failure set e.Err, unless ctx or soft caused it.
 	switch {
 	case err == nil && resp.StatusCode/100 == 2:
-		if err := json.Unmarshal(bytes.TrimPrefix(a.reply, []byte("\xEF\xBB\xBF")), out); err != nil {
-			var syntax *json.SyntaxError
-			e.StatusCode, e.Err, e.Temporary = resp.StatusCode, err, errors.As(err, &syntax) // not JSON: a proxy's page, say
-			return e
+		var out T
+		err = json.Unmarshal(bytes.TrimPrefix(reply, []byte("\xEF\xBB\xBF")), &out)
+		if err == nil {
+			return &out, nil
 		}
-		return nil
-	case err == nil && !a.stopped:
+		var syntax *json.SyntaxError
+		e.StatusCode, e.Err, e.Temporary = resp.StatusCode, err, errors.As(err, &syntax) // not JSON: a proxy's page, say
+	case err == nil:
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		e.Detail = detailOf(resp.Header.Get("Content-Type"), b)
-		return e
+	case ctx.Err() != nil:
+		e.Cause = context.Cause(ctx)
+	case soft.Err() != nil:
+		e.Cause = context.Cause(soft)
 	}
-	for _, stop := range []context.Context{ctx, soft} {
-		if stop.Err() != nil {
-			e.Cause = context.Cause(stop)
-			return e
-		}
-	}
-	if e.Err == nil {
-		e.Err = unwrapURLError(err)
-	}
-	return e
+	return nil, e
 }
 
 // readBody reads a reply's body into one buffer, sized from contentLength
@@ -141,16 +128,6 @@ func readBody(r io.Reader, contentLength int64) ([]byte, error) {
 		return nil, errTooLarge
 	}
 	return buf.Bytes(), nil
-}
-
-// unwrapURLError drops net/http's *url.Error around err: it repeats the
-// method and URL, which the errors name themselves.
-func unwrapURLError(err error) error {
-	var uerr *url.Error
-	if errors.As(err, &uerr) {
-		return uerr.Err
-	}
-	return err
 }
 
 // sleep waits d or until ctx ends, then returns ctx's cause.

@@ -12,22 +12,21 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
-// basePath is where the automation API lives under api_url;
-// attemptTimeout bounds one attempt, so a stalled connection is retried.
 const (
-	basePath       = "/api/automation/v1"
-	attemptTimeout = 30 * time.Second
+	basePath       = "/api/automation/v1" // where the automation API lives under api_url
+	attemptTimeout = 30 * time.Second     // for one attempt, so a stalled connection is retried
 )
 
 // Client talks to the Reoclo automation API with one key.
 type Client struct {
-	base *url.URL
+	api  string // basePath under api_url, keeping a self-hosted prefix
 	key  string
 	http *http.Client
-	rate rateState // the key's budget, as the last reply that told of it said
+	rate atomic.Pointer[budget] // the key's budget, as the last reply that told of it said
 	Options
 }
 
@@ -35,14 +34,10 @@ type Client struct {
 type Options struct {
 	// Log receives a debug line per HTTP request (githubactions.Action
 	// is one); nil discards them.
-	Log interface {
-		Debugf(format string, args ...any)
-	}
-	// UserAgent names the action and its version.
-	UserAgent string
-	// Transport, when set, sends the requests instead of the client's own
-	// HTTP/1.1 transport (newHTTPTransport): tests serve the API in memory
-	// with it (internal/testkit/memnet), inside a testing/synctest bubble.
+	Log       interface{ Debugf(string, ...any) }
+	UserAgent string // names the action and its version
+	// Transport, when set, sends the requests instead of newHTTPTransport's:
+	// tests serve the API in memory (internal/testkit/memnet) with it.
 	Transport http.RoundTripper
 }
 
@@ -55,7 +50,10 @@ func New(base *url.URL, key string, o Options) *Client {
 	if o.Transport == nil {
 		o.Transport = newHTTPTransport(http.ProxyFromEnvironment)
 	}
-	c := &Client{base: base, key: key, Options: o}
+	api := *base // with no query or fragment (config.ParseAPIURL): paths join onto its string
+	api.Path = strings.TrimSuffix(api.Path, "/") + basePath
+	api.RawPath = ""
+	c := &Client{api: api.String(), key: key, Options: o}
 	c.http = &http.Client{Timeout: attemptTimeout, CheckRedirect: sameOriginOnly(base),
 		Transport: &loggingTransport{next: o.Transport, log: o.Log, rate: &c.rate}}
 	return c
@@ -65,36 +63,24 @@ type nopLogger struct{}
 
 func (nopLogger) Debugf(string, ...any) {}
 
-// endpoint joins path onto the base URL, keeping a self-hosted prefix.
-func (c *Client) endpoint(path string) string {
-	u := *c.base
-	u.Path = strings.TrimSuffix(u.Path, "/") + basePath + path
-	u.RawPath = ""
-	return u.String()
-}
-
 // Login asks the API to run docker login for a credential on a server and
 // returns its reply as sent: the caller checks the operation ID and the
 // registry before it uses them. Once soft ends no new attempt is sent, but
 // one in flight gets its reply until ctx ends: that login is not lost.
 func (c *Client) Login(ctx, soft context.Context, req Request) (*LoginAccepted, error) {
-	var out LoginAccepted
-	if err := c.do(ctx, soft, http.MethodPost, "/registry-auth/login", req, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return do[LoginAccepted](ctx, soft, c, http.MethodPost, "/registry-auth/login", &req)
 }
 
 // Logout asks the API to run docker logout of a registry on a server.
 func (c *Client) Logout(ctx context.Context, req Request) (*LogoutAccepted, error) {
-	var out LogoutAccepted
-	if err := c.do(ctx, ctx, http.MethodPost, "/registry-auth/logout", req, &out); err != nil {
+	out, err := do[LogoutAccepted](ctx, ctx, c, http.MethodPost, "/registry-auth/logout", &req)
+	if err != nil {
 		return nil, err
 	}
 	if err := CheckOperationID(out.OperationID); err != nil {
 		return nil, fmt.Errorf("logout reply: %w", err)
 	}
-	return &out, nil
+	return out, nil
 }
 
 // Operation fetches an operation, unless id is not a plain identifier.
@@ -102,11 +88,7 @@ func (c *Client) Operation(ctx context.Context, id string) (*Operation, error) {
 	if err := CheckOperationID(id); err != nil {
 		return nil, err
 	}
-	var out Operation
-	if err := c.do(ctx, ctx, http.MethodGet, "/operations/"+id, nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return do[Operation](ctx, ctx, c, http.MethodGet, "/operations/"+id, nil)
 }
 
 var operationIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)

@@ -154,7 +154,7 @@ func TestLoginOutcomes(t *testing.T) {
 		replies []reply // none: every connection refused
 		want    string  // the error; "" for success
 		n       int     // requests the API got
-		temp    bool    // Temporary(err)
+		temp    bool    // whether the error is Temporary
 	}{
 		{"transient failures retried", []reply{status(408, ""), cut(""), cut(accepted[:20]), status(202, accepted)}, "", 4, false},
 		{"a detail", []reply{status(401, `{"detail":"Invalid API key"}`)},

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/reoclo/docker-auth/internal/untrusted"
@@ -18,8 +19,7 @@ import (
 // answer before the retries or the context ended (Err, Cause). It never
 // holds the key, and quotes the API as one sanitised line.
 type Error struct {
-	// Method and URL name the request; URL has no credentials or query.
-	Method, URL string
+	Method, URL string // the request's; URL has no credentials or query
 	// StatusCode is the last error status, or the status of the 2xx reply
 	// that cannot be used; 0 when the API answered neither.
 	StatusCode int
@@ -29,12 +29,10 @@ type Error struct {
 	Attempts int
 	// Err is how the last attempt failed (a connection error, an error
 	// status), or why a 2xx reply cannot be used.
-	Err error
-	// Cause is why the call's context ended, when that ended the call.
-	Cause error
-	// Temporary is whether asking again may get a better answer (an error
-	// status the retry policy retries, a failed connection, a 2xx reply
-	// that is not JSON at all).
+	Err   error
+	Cause error // why the call's context ended, when that ended the call
+	// Temporary is whether asking again may get a better answer: an error
+	// status the retry policy retries, a failed connection, a reply not JSON.
 	Temporary bool
 }
 
@@ -70,15 +68,9 @@ func (e *Error) Error() string {
 	return s
 }
 
-// Unwrap returns the cause and the last failure.
+// Unwrap returns the cause and the last failure, those that are set.
 func (e *Error) Unwrap() []error {
-	var errs []error
-	for _, err := range []error{e.Cause, e.Err} {
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errs
+	return slices.DeleteFunc([]error{e.Cause, e.Err}, func(err error) bool { return err == nil })
 }
 
 // Temporary reports whether err is an *Error worth waiting out.

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 )
 
@@ -81,21 +80,4 @@ func (b budget) pace(now time.Time) time.Duration {
 		return left
 	}
 	return left / time.Duration(b.remaining)
-}
-
-// rateState keeps the budget the last reply with rate-limit headers gave.
-type rateState struct{ atomic.Pointer[budget] }
-
-func (r *rateState) observe(resp *http.Response, now time.Time) {
-	if b, ok := parseBudget(resp.Header, now); ok {
-		r.Store(&b)
-	}
-}
-
-// pace is the last budget's pace, 0 when no reply told of one.
-func (r *rateState) pace(now time.Time) time.Duration {
-	if b := r.Load(); b != nil {
-		return b.pace(now)
-	}
-	return 0
 }

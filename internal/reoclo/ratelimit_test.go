@@ -63,7 +63,7 @@ func TestParseBudget(t *testing.T) {
 // shared over the time to the reset, and none left, all of it.
 func TestBudgetPace(t *testing.T) {
 	now := time.Date(2026, 4, 14, 1, 0, 0, 0, time.UTC)
-	in := func(d time.Duration) time.Time { return now.Add(d) }
+	in := now.Add
 	for _, tc := range []struct {
 		b    budget
 		want time.Duration

@@ -35,19 +35,15 @@ func retryPolicy(ctx context.Context, resp *http.Response, err error) (bool, err
 		errors.As(err, &unknownAuthority), errors.As(err, &hostname), errors.As(err, &invalid):
 		retry = false
 	}
-	if !retry {
-		return false, nil
+	if retry && ctx.Err() != nil { // an answer that is not retried stands
+		return false, ctx.Err()
 	}
-	if _, ctxErr := retryablehttp.DefaultRetryPolicy(ctx, resp, err); ctxErr != nil {
-		return false, ctxErr
-	}
-	return true, nil
+	return retry, nil
 }
 
-// retryWait is the pause before retry attempt+1: doubling from lo to hi,
-// 50–100% of it as jitter in [0, 1) says (jobs retrying together spread
-// out), longer if a 429's or 503's Retry-After asks, at most left: the time
-// to the call's deadline.
+// retryWait is the pause before retry attempt+1: doubling from lo to hi, of
+// which jitter in [0, 1) takes 50–100% (jobs retrying together spread out),
+// longer if a 429's or 503's Retry-After asks, at most left (to the deadline).
 func retryWait(lo, hi time.Duration, attempt int, jitter float64, left time.Duration, resp *http.Response) time.Duration {
 	d := min(lo<<min(attempt, 16), hi)
 	d = d/2 + time.Duration(jitter*float64(d/2))

@@ -38,10 +38,10 @@ func TestRetryPolicy(t *testing.T) {
 	}
 	ended, cancel := context.WithCancel(t.Context())
 	cancel()
-	retry, err := retryPolicy(ended, &http.Response{StatusCode: 503}, nil)
+	retry, err := retryPolicy(ended, &http.Response{StatusCode: http.StatusServiceUnavailable}, nil)
 	assert.False(t, retry)
 	require.ErrorIs(t, err, context.Canceled)
-	retry, err = retryPolicy(ended, &http.Response{StatusCode: 404}, nil)
+	retry, err = retryPolicy(ended, &http.Response{StatusCode: http.StatusNotFound}, nil)
 	assert.False(t, retry)
 	assert.NoError(t, err, "an answer stands")
 }
@@ -51,7 +51,7 @@ func TestRetryPolicy(t *testing.T) {
 // but never shortens it; no wait runs past the call's deadline.
 func TestRetryWait(t *testing.T) {
 	retryAfter := func(v string) *http.Response {
-		return &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {v}}}
+		return &http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {v}}}
 	}
 	const top, hour = 0.999999, time.Hour
 	for _, tc := range []struct {

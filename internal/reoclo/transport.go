@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/reoclo/docker-auth/internal/config"
@@ -15,11 +16,19 @@ import (
 // client does not follow it, so the key is never sent anywhere but api_url.
 var errOtherOrigin = errors.New("the API key is only sent to api_url's origin")
 
-// newHTTPTransport copies net/http's default transport, with proxyFor's
-// rule and HTTP/1.1 only: HTTP/2's window would buffer a large reply twice.
+// newHTTPTransport copies net/http's default transport, with HTTP/1.1 only
+// (HTTP/2's window would buffer a large reply twice) and the proxy rule:
+// plain http and loopback hosts (config.IsLoopback) never use a proxy, so
+// the key never reaches one in clear; https to other hosts uses envProxy,
+// whose tunnel is ciphertext.
 func newHTTPTransport(envProxy func(*http.Request) (*url.URL, error)) http.RoundTripper {
-	t := http.DefaultTransport.(*http.Transport).Clone() //nolint:forcetypeassert // net/http's own
-	t.Proxy = proxyFor(envProxy)
+	t := http.DefaultTransport.(*http.Transport).Clone() //nolint:errcheck // net/http's own: always a *Transport
+	t.Proxy = func(req *http.Request) (*url.URL, error) {
+		if req.URL.Scheme != "https" || config.IsLoopback(req.URL.Hostname()) {
+			return nil, nil
+		}
+		return envProxy(req)
+	}
 	t.Protocols = new(http.Protocols)
 	t.Protocols.SetHTTP1(true)
 	// Clone copies the default transport's ALPN list, which offers h2: a
@@ -30,25 +39,12 @@ func newHTTPTransport(envProxy func(*http.Request) (*url.URL, error)) http.Round
 	return t
 }
 
-// proxyFor is the proxy rule: plain http and loopback hosts
-// (config.IsLoopback) never use a proxy, so the key never reaches one in
-// clear; https to other hosts uses envProxy, whose tunnel is ciphertext.
-func proxyFor(envProxy func(*http.Request) (*url.URL, error)) func(*http.Request) (*url.URL, error) {
-	return func(req *http.Request) (*url.URL, error) {
-		if req.URL.Scheme != "https" || config.IsLoopback(req.URL.Hostname()) {
-			return nil, nil
-		}
-		return envProxy(req)
-	}
-}
-
-// loggingTransport logs each request (a redirect's hops too) as method,
-// path, status and time, never a header, and keeps the key's budget the
-// replies give.
+// loggingTransport logs each request (a redirect's hops too) as method, path,
+// status and time, never a header, and keeps the key's budget replies give.
 type loggingTransport struct {
 	next http.RoundTripper
 	log  interface{ Debugf(string, ...any) }
-	rate *rateState
+	rate *atomic.Pointer[budget]
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -61,13 +57,14 @@ func (t *loggingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		return nil, err
 	}
 	t.log.Debugf("%s %s -> %d (%s)", req.Method, req.URL.Path, resp.StatusCode, took)
-	t.rate.observe(resp, time.Now())
+	if b, ok := parseBudget(resp.Header, time.Now()); ok {
+		t.rate.Store(&b)
+	}
 	return resp, nil
 }
 
-// sameOriginOnly is an http.Client CheckRedirect that follows redirects only
-// within base's origin (scheme, host in any spelling, and port), at most 10
-// of them.
+// sameOriginOnly is an http.Client CheckRedirect that follows at most 10
+// redirects, all within base's origin (scheme, host in any spelling, port).
 func sameOriginOnly(base *url.URL) func(*http.Request, []*http.Request) error {
 	origin := originOf(base)
 	return func(req *http.Request, via []*http.Request) error {

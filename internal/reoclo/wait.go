@@ -1,6 +1,7 @@
 package reoclo
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,13 +11,12 @@ import (
 	"github.com/reoclo/docker-auth/internal/untrusted"
 )
 
-// The poll schedule: pollFirst after the start, then pollSlack plus a
-// pollShare-th of the time waited after each poll, at most pollMax. An
+// The poll schedule (docs/performance.md): pollFirst after the start, then
+// pollSlack plus a pollShare-th of the time waited, at most pollMax. An
 // operation that ends T after the start is seen at most T/4 + 110 ms (and
-// 4.9 s) later: the step's bound, 25% of T + 150 ms (and 5 s), less 40 ms
-// for start-up, requests and exit. Polls are as far apart as that allows,
-// since each takes from the key's budget, shared by every Reoclo step: 10
-// requests for a 3 s login, 38 for 120 s (TestPollSchedule).
+// 4.9 s) later, 40 ms inside the step's bound of 25% of T + 150 ms (and
+// 5 s), by polls as far apart as that allows: each takes from the key's
+// budget (TestPollSchedule).
 const (
 	pollFirst = 200 * time.Millisecond
 	pollSlack = 110 * time.Millisecond
@@ -43,13 +43,10 @@ func PollSchedule(limit time.Duration) []time.Duration {
 // ended (Cause), or a poll failed in a way asking again cannot fix (Err).
 type WaitError struct {
 	OperationID string
-	// Last is the operation as the last poll that answered saw it, or nil.
-	Last *Operation
-	// Err is the failure that ended the wait, if one did.
-	Err error
-	// LastErr is the last failure seen since Last, when Cause ended the wait.
-	LastErr error
-	Cause   error
+	Last        *Operation // the operation as the last poll that answered saw it, or nil
+	Err         error      // the failure that ended the wait, if one did
+	LastErr     error      // the last failure seen since Last, when Cause ended the wait
+	Cause       error
 }
 
 // Error implements error: "timed out after 2m0s waiting for operation 9d2f…
@@ -73,12 +70,7 @@ func (e *WaitError) Error() string {
 }
 
 // Unwrap returns what ended the wait.
-func (e *WaitError) Unwrap() error {
-	if e.Err != nil {
-		return e.Err
-	}
-	return e.Cause
-}
+func (e *WaitError) Unwrap() error { return cmp.Or(e.Err, e.Cause) }
 
 // Wait polls operation id, of server serverID, until a reply about it gives
 // a terminal status, and returns it. Only ctx, an API error retrying cannot
@@ -87,8 +79,7 @@ func (c *Client) Wait(ctx context.Context, id, serverID string) (*Operation, err
 	return c.wait(ctx, id, serverID, time.Now())
 }
 
-// Follow is Wait for an operation just started: its first poll comes
-// pollFirst later.
+// Follow is Wait for an operation just started, first polling pollFirst later.
 func (c *Client) Follow(ctx context.Context, id, serverID string) (*Operation, error) {
 	start := time.Now()
 	if err := sleep(ctx, pollFirst); err != nil {
@@ -111,15 +102,15 @@ func (c *Client) wait(ctx context.Context, id, serverID string, start time.Time)
 		switch {
 		case err == nil:
 			last, lastErr = op, nil
-			if isTerminal(op.Status) {
+			switch op.Status {
+			case StatusCompleted, StatusFailed, StatusTimeout: // terminal: it will change no more
 				return op, nil
 			}
 		case ctx.Err() != nil:
-			if !errors.As(err, &e) {
-				lastErr = err
-			} else if e.Err != nil { // how its last attempt failed, if one did
-				lastErr = e.Err
+			if errors.As(err, &e) {
+				err = e.Err // how its last attempt failed, if one did
 			}
+			lastErr = cmp.Or(err, lastErr)
 			return nil, &WaitError{OperationID: id, Last: last, LastErr: lastErr, Cause: context.Cause(ctx)}
 		case !transient:
 			return nil, &WaitError{OperationID: id, Last: last, Err: err}
@@ -129,7 +120,10 @@ func (c *Client) wait(ctx context.Context, id, serverID string, start time.Time)
 		}
 		// Counted from when each poll was sent; a key's budget running low
 		// spreads the polls further.
-		pause := max(sent+PollInterval(sent)-time.Since(start), c.rate.pace(time.Now()))
+		pause := sent + PollInterval(sent) - time.Since(start)
+		if b := c.rate.Load(); b != nil {
+			pause = max(pause, b.pace(time.Now()))
+		}
 		if err := sleep(ctx, pause); err != nil {
 			return nil, &WaitError{OperationID: id, Last: last, LastErr: lastErr, Cause: err}
 		}

@@ -70,11 +70,10 @@ func Block(w io.Writer, title, text string, size int) error {
 		shown = strings.ToValidUTF8(shown[:MaxBlock], "")
 	}
 	shown = strings.TrimRight(shown, "\r\n")
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s:\n::stop-commands::%s\n%s\n::%s::\n", Line(title), token, shown, token)
+	out := fmt.Sprintf("%s:\n::stop-commands::%s\n%s\n::%s::\n", Line(title), token, shown, token)
 	if size = max(size, len(text)); len(shown) < len(strings.TrimRight(text, "\r\n")) || size > len(text) {
-		fmt.Fprintf(&b, "[output truncated: %d bytes shown of about %d]\n", len(shown), size)
+		out += fmt.Sprintf("[output truncated: %d bytes shown of about %d]\n", len(shown), size)
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(w, out) // in one write
 	return err
 }
