@@ -1,7 +1,6 @@
 package action
 
 import (
-	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -62,7 +61,7 @@ func TestTroubleshooting(t *testing.T) {
 		for _, q := range regexp.MustCompile("(?m)^\\| `([^`]+)`").FindAllStringSubmatch(text, -1) {
 			quotes++
 			pattern := strings.ReplaceAll(regexp.QuoteMeta(q[1]), "…", ".*?")
-			assert.Regexp(t, pattern, out, fmt.Sprintf("%s quotes %q, which the action does not print", doc, q[1]))
+			assert.Regexp(t, pattern, out, "%s quotes %q, which the action does not print", doc, q[1])
 		}
 	}
 	assert.Greater(t, quotes, 20, "the tables were read") // 17 in docs/troubleshooting.md, 5 in the README

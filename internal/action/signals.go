@@ -62,9 +62,7 @@ func watchSignals(parent context.Context, ch <-chan os.Signal, grace time.Durati
 				}
 				first = sig
 				cancel(&CancelledError{Signal: sig})
-				t := time.NewTimer(grace)
-				defer t.Stop()
-				graceOver = t.C
+				graceOver = time.After(grace)
 			case <-graceOver:
 				cancelHard(&CancelledError{Signal: first, After: grace})
 				return

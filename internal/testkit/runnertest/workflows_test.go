@@ -210,7 +210,7 @@ func (s *setup) workspace(t *testing.T, name string) string {
 	require.NoError(t, err)
 	require.Len(t, goImageArg.FindAll(dockerfile, -1), 1, "`ARG GO_IMAGE=` lines in the Dockerfile")
 	dockerfile = goImageArg.ReplaceAllLiteral(dockerfile, []byte("ARG GO_IMAGE="+goImage))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "Dockerfile"), dockerfile, 0o644)) //nolint:gosec // G703: the workspace just made
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Dockerfile"), dockerfile, 0o644))
 
 	git(t, dir, "init", "--quiet", "--initial-branch=main")
 	git(t, dir, "add", "--all")
