@@ -23,5 +23,7 @@ func TestGoModToolchainIsTheDockerfiles(t *testing.T) {
 		require.NotNil(t, m, "%s has no line %s", file, pattern)
 		return string(m[1])
 	}
-	assert.Equal(t, version("Dockerfile", `(?m)^ARG GO_IMAGE=golang:([0-9][0-9.]*)-`), version("go.mod", `(?m)^toolchain go(\S+)$`))
+	image := version("Dockerfile", `(?m)^ARG GO_IMAGE=golang:([0-9][0-9.]*)-`)
+	assert.Equal(t, image, version("go.mod", `(?m)^toolchain go(\S+)$`),
+		"after a base-image bump, run: go mod edit -toolchain=go%s", image)
 }
