@@ -61,8 +61,9 @@ func (s *step) login(ctx, hard context.Context) (report, error) {
 	if reoclo.CheckOperationID(accepted.OperationID) == nil {
 		st.OperationID = accepted.OperationID
 	}
+	urlErr := checkOutput("registry_url", accepted.RegistryURL, config.MaxRegistryURL)
 	if cfg.Cleanup { // a login post cannot undo, main undoes at once
-		unsaved := checkOutput("registry_url", accepted.RegistryURL, config.MaxRegistryURL)
+		unsaved := urlErr
 		if unsaved == nil {
 			unsaved = state.save(st)
 		}
@@ -74,8 +75,7 @@ func (s *step) login(ctx, hard context.Context) (report, error) {
 	if err := reoclo.CheckOperationID(accepted.OperationID); err != nil {
 		return rep, fmt.Errorf("start the login: login reply: %w", err)
 	}
-	if err := errors.Join(checkOutput("registry_url", accepted.RegistryURL, config.MaxRegistryURL),
-		checkOutput("registry_type", accepted.RegistryType, 64)); err != nil {
+	if err := errors.Join(urlErr, checkOutput("registry_type", accepted.RegistryType, 64)); err != nil {
 		return rep, err
 	}
 	rep.Registry, rep.Type, rep.OperationID = accepted.RegistryURL, accepted.RegistryType, accepted.OperationID
