@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -12,16 +13,22 @@ import (
 )
 
 // TestDocLinks fails on a relative link in the Markdown files that does not
-// resolve: a file that is not there, or a #fragment that is none of the
-// target's headings as GitHub names them.
+// resolve (a file that is not there, or a #fragment that is none of the
+// target's headings as GitHub names them), and on a test the docs cite that
+// no longer exists.
 func TestDocLinks(t *testing.T) {
 	docs, err := filepath.Glob("docs/*.md")
 	require.NoError(t, err)
 	docs = append(docs, "README.md", "CONTRIBUTING.md", "RELEASING.md", "CHANGELOG.md", "SECURITY.md")
+	tests, err := exec.Command("go", "test", "-list", ".", "./...").Output()
+	require.NoError(t, err)
 	links := 0
 	for _, doc := range docs {
 		data, err := os.ReadFile(doc)
 		require.NoError(t, err)
+		for _, m := range regexp.MustCompile("`((Test|Fuzz)[A-Z][A-Za-z]*)`").FindAllStringSubmatch(string(data), -1) {
+			assert.Regexp(t, "(?m)^"+m[1]+"$", string(tests), "%s cites %s", doc, m[1])
+		}
 		for _, m := range regexp.MustCompile(`\]\(([^)\s]+)\)`).FindAllStringSubmatch(string(data), -1) {
 			target, fragment, _ := strings.Cut(m[1], "#")
 			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
