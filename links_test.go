@@ -20,7 +20,7 @@ func TestDocLinks(t *testing.T) {
 	docs, err := filepath.Glob("docs/*.md")
 	require.NoError(t, err)
 	docs = append(docs, "README.md", "CONTRIBUTING.md", "RELEASING.md", "CHANGELOG.md", "SECURITY.md")
-	tests, err := exec.Command("go", "test", "-list", ".", "./...").Output()
+	tests, err := exec.CommandContext(t.Context(), "go", "test", "-list", ".", "./...").Output()
 	require.NoError(t, err)
 	links := 0
 	for _, doc := range docs {
